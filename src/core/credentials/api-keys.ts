@@ -1,0 +1,104 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Type, { type Static } from 'typebox';
+import { DomainError } from '../errors.js';
+import type { ApiKeyRecord, ApiKeyStore, Clock, Ids, TenantStore } from '../ports.js';
+import { loadTenant } from '../tenants/load-tenant.js';
+import { compileValidator } from '../validation.js';
+import { hasRoleAtLeast, KEY_ROLES, type Actor, type KeyRole } from './actor.js';
+import { invalidInput } from '../tenants/create-tenant.js';
+
+const TOKEN_PREFIX = 'mst_';
+
+export const NewApiKeySchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    role: Type.Union(KEY_ROLES.map((role) => Type.Literal(role))),
+  },
+  { additionalProperties: false },
+);
+const validateNewKey = compileValidator(NewApiKeySchema);
+
+export type IssuedApiKey = ApiKeyRecord & { token: string };
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/** Compares a presented secret with a stored SHA-256 digest in constant time. */
+export function matchesDigest(presented: string, digest: Buffer): boolean {
+  const candidate = sha256(presented);
+  return candidate.length === digest.length && timingSafeEqual(candidate, digest);
+}
+
+/**
+ * Issues a key for a tenant. Its token (`mst_<id>_<secret>`) is returned this once; only its
+ * SHA-256 is stored. A global-admin key is bound to no tenant and only a global admin issues one.
+ */
+export async function issueApiKey(
+  deps: { keys: ApiKeyStore; tenants: TenantStore; clock: Clock; ids: Ids },
+  actor: Actor,
+  tenantId: string,
+  input: unknown,
+): Promise<IssuedApiKey> {
+  await loadTenant(deps.tenants, actor, 'keys:manage', tenantId);
+  const checked = validateNewKey(input);
+  if (!checked.ok) throw invalidInput(checked.errors);
+  const { name, role } = checked.value as Static<typeof NewApiKeySchema> & { role: KeyRole };
+  if (!hasRoleAtLeast(actor, role)) {
+    throw new DomainError('FORBIDDEN', `A ${actor.role} may not issue a ${role} key.`);
+  }
+  const id = `key-${deps.ids.uuid().replace(/-/g, '').slice(0, 16)}`;
+  const token = `${TOKEN_PREFIX}${id}_${deps.ids.secret(32)}`;
+  const record: ApiKeyRecord = {
+    id,
+    tenantId: role === 'global-admin' ? null : tenantId,
+    name,
+    role,
+    tokenHash: sha256(token).toString('hex'),
+    createdAt: deps.clock.now().toISOString(),
+    revokedAt: null,
+  };
+  await deps.keys.insert(record);
+  return { ...record, token };
+}
+
+export async function listApiKeys(deps: { keys: ApiKeyStore; tenants: TenantStore }, actor: Actor, tenantId: string): Promise<ApiKeyRecord[]> {
+  await loadTenant(deps.tenants, actor, 'keys:manage', tenantId);
+  return deps.keys.list(tenantId);
+}
+
+export async function revokeApiKey(deps: { keys: ApiKeyStore; tenants: TenantStore; clock: Clock }, actor: Actor, tenantId: string, keyId: string): Promise<void> {
+  await loadTenant(deps.tenants, actor, 'keys:manage', tenantId);
+  const key = await deps.keys.get(keyId);
+  if (!key || key.tenantId !== tenantId || !(await deps.keys.revoke(keyId, deps.clock.now().toISOString()))) {
+    throw new DomainError('NOT_FOUND', 'No such API key.');
+  }
+}
+
+export type PresentedCredential = { kind: 'bearer'; token: string } | { kind: 'basic'; user: string; password: string };
+
+export interface Authenticator {
+  /** The actor behind a credential; UNAUTHORIZED for an unknown, malformed or revoked one. */
+  authenticate(credential: PresentedCredential | undefined): Promise<Actor>;
+}
+
+const BOOTSTRAP: Actor = { keyId: 'bootstrap', role: 'global-admin', tenantId: null };
+
+export function createAuthenticator(keys: ApiKeyStore, adminToken: string | undefined): Authenticator {
+  const adminDigest = adminToken ? sha256(adminToken) : undefined;
+  const refuse = () => new DomainError('UNAUTHORIZED', 'The credential is missing, invalid or revoked.');
+  return {
+    async authenticate(credential) {
+      if (!credential) throw refuse();
+      const token = credential.kind === 'bearer' ? credential.token : credential.password;
+      if (credential.kind === 'bearer' && adminDigest && matchesDigest(token, adminDigest)) return BOOTSTRAP;
+      if (!token.startsWith(TOKEN_PREFIX)) throw refuse();
+      const rest = token.slice(TOKEN_PREFIX.length);
+      const id = rest.slice(0, rest.indexOf('_'));
+      if (!id || (credential.kind === 'basic' && credential.user !== id)) throw refuse();
+      const key = await keys.get(id);
+      if (!key || key.revokedAt !== null || !matchesDigest(token, Buffer.from(key.tokenHash, 'hex'))) throw refuse();
+      return { keyId: key.id, role: key.role, tenantId: key.tenantId };
+    },
+  };
+}

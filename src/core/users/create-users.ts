@@ -1,0 +1,218 @@
+import type { Actor } from '../credentials/actor.js';
+import { DomainError, fieldError, itemErrorFrom, type FieldError, type ItemError } from '../errors.js';
+import type { CoreDeps, TakenKeys } from '../ports.js';
+import { loadTenant } from '../tenants/load-tenant.js';
+import { checkReferences } from './check-references.js';
+import type { NewUser, User } from './user.js';
+import { checkDraft, type CheckedDraft } from './validate-draft.js';
+
+/** The most users one request may create; larger sets go through an import job. */
+export const MAX_BATCH_SIZE = 1000;
+
+export interface CreateUsersOptions {
+  /** Run every check, uniqueness and seats included, and write nothing. */
+  dryRun?: boolean;
+  /** Create all the users or none of them. */
+  atomic?: boolean;
+  /** Send the users their welcome or invitation email (default true). */
+  notify?: boolean;
+}
+
+export type UserOutcome =
+  | { index: number; status: 'created'; user: User }
+  | { index: number; status: 'valid' }
+  | { index: number; status: 'failed'; error: ItemError };
+
+export interface CreateUsersResult {
+  outcomes: UserOutcome[];
+  dryRun: boolean;
+  atomic: boolean;
+  /** False when an atomic batch was refused (nothing was written) or for a dry run. */
+  committed: boolean;
+}
+
+/** Thrown inside the transaction to roll an atomic batch back; never leaves this module. */
+class AtomicRollback extends Error {
+  constructor(readonly failures: Map<number, FieldError[]>) {
+    super('atomic batch rolled back');
+  }
+}
+
+interface Candidate {
+  index: number;
+  draft: CheckedDraft;
+}
+
+export function assertBatchSize(count: number): void {
+  if (count > MAX_BATCH_SIZE) {
+    throw new DomainError('BATCH_TOO_LARGE', `A batch may hold at most ${MAX_BATCH_SIZE} users; this one has ${count}. Use an import job for more.`);
+  }
+}
+
+function duplicateOf(draft: CheckedDraft, taken: TakenKeys, where: string): FieldError | undefined {
+  if (taken.emailKeys.has(draft.emailKey)) return fieldError('email', 'DUPLICATE_EMAIL', `This email address is already used ${where}.`);
+  if (taken.userNameKeys.has(draft.userNameKey)) return fieldError('userName', 'DUPLICATE_USERNAME', `This user name is already used ${where}.`);
+  return undefined;
+}
+
+/**
+ * The one path by which users come to exist, for every API: single create is a batch of one.
+ * Returns one outcome per draft, in input order. Uniqueness is decided by the database's
+ * unique indexes inside the write transaction; the reads before it only make the report
+ * friendlier and make dry runs complete.
+ */
+export async function createUsers(
+  deps: CoreDeps,
+  tenantId: string,
+  actor: Actor,
+  drafts: readonly unknown[],
+  options: CreateUsersOptions = {},
+): Promise<CreateUsersResult> {
+  const dryRun = options.dryRun === true;
+  const atomic = options.atomic === true;
+  assertBatchSize(drafts.length);
+  const tenant = await loadTenant(deps.tenants, actor, 'users:write', tenantId);
+
+  const failures = new Map<number, FieldError[]>();
+  const fail = (index: number, errors: FieldError[]) => failures.set(index, [...(failures.get(index) ?? []), ...errors]);
+
+  // 1. Each draft alone: shape, characters, email domain, password policy.
+  let candidates: Candidate[] = [];
+  drafts.forEach((input, index) => {
+    const checked = checkDraft(tenant, input);
+    if (checked.ok) candidates.push({ index, draft: checked.draft });
+    else fail(index, checked.errors);
+  });
+
+  // 2. Duplicates within the batch: the first occurrence wins.
+  const batchKeys: TakenKeys = { emailKeys: new Set(), userNameKeys: new Set() };
+  candidates = candidates.filter(({ index, draft }) => {
+    const duplicate = duplicateOf(draft, batchKeys, 'by an earlier record of this batch');
+    batchKeys.emailKeys.add(draft.emailKey);
+    batchKeys.userNameKeys.add(draft.userNameKey);
+    if (duplicate) fail(index, [duplicate]);
+    return !duplicate;
+  });
+
+  // 3. Roles and catalog codes exist; admin roles only from a global admin.
+  const referenceProblems = await checkReferences(deps.catalogs, tenant.id, actor, candidates.map((c) => c.draft));
+  candidates = candidates.filter(({ index }, i) => {
+    const problems = referenceProblems[i] ?? [];
+    if (problems.length > 0) fail(index, problems);
+    return problems.length === 0;
+  });
+
+  // 4. Already taken in the tenant (a friendly pre-check; the unique index decides later).
+  if (candidates.length > 0) {
+    const taken = await deps.users.findTaken(tenant.id, candidates.map((c) => c.draft.emailKey), candidates.map((c) => c.draft.userNameKey));
+    candidates = candidates.filter(({ index, draft }) => {
+      const duplicate = duplicateOf(draft, taken, 'in this tenant');
+      if (duplicate) fail(index, [duplicate]);
+      return !duplicate;
+    });
+  }
+
+  // 5. Seats, as far as they can be known before writing.
+  const seatsLeft = tenant.seatLimit === null ? Infinity : Math.max(0, tenant.seatLimit - tenant.userCount);
+  if (candidates.length > seatsLeft) {
+    for (const { index } of candidates.slice(seatsLeft)) fail(index, [seatError()]);
+    candidates = candidates.slice(0, seatsLeft);
+  }
+
+  if (dryRun || (atomic && failures.size > 0)) {
+    return report(drafts.length, failures, new Map(), dryRun, atomic, false);
+  }
+
+  // 6. Hash outside the transaction: it is the slow part and needs no lock.
+  const now = deps.clock.now().toISOString();
+  const rows: NewUser[] = await Promise.all(
+    candidates.map(async ({ draft }) => {
+      const secret = draft.generatePassword ? deps.ids.secret(24) : draft.password;
+      return {
+        id: deps.ids.uuid(),
+        tenantId: tenant.id,
+        userName: draft.userName,
+        userNameKey: draft.userNameKey,
+        email: draft.email,
+        emailKey: draft.emailKey,
+        name: draft.name,
+        phoneNumber: draft.phoneNumber,
+        roles: draft.roles,
+        access: draft.access,
+        lockedOut: draft.lockedOut,
+        approved: draft.approved,
+        passwordHash: secret === undefined ? null : await deps.hasher.hash(secret),
+        createdAt: now,
+        updatedAt: now,
+        revision: 1,
+      };
+    }),
+  );
+
+  // 7. One transaction: insert, learn which rows the unique indexes refused, take seats.
+  try {
+    const created = await deps.users.transaction(async (tx) => {
+      const inserted = rows.length > 0 ? await tx.insertUsers(rows) : new Map<string, number>();
+      const refused = candidates.filter((_, i) => !inserted.has(rows[i]!.id));
+      if (refused.length > 0) {
+        const taken = await tx.findTaken(tenant.id, refused.map((c) => c.draft.emailKey), refused.map((c) => c.draft.userNameKey));
+        for (const { index, draft } of refused) {
+          fail(index, [duplicateOf(draft, taken, 'in this tenant') ?? fieldError('email', 'DUPLICATE_EMAIL', 'This email address is already used in this tenant.')]);
+        }
+        if (atomic) throw new AtomicRollback(failures);
+      }
+      if (inserted.size === 0) return inserted;
+      const seats = await tx.addUsers(tenant.id, inserted.size);
+      const excess = seats.seatLimit === null ? 0 : seats.userCount - seats.seatLimit;
+      if (excess > 0) {
+        // Another request took the seats first: the users last in this batch give theirs back.
+        const losers = candidates.filter((_, i) => inserted.has(rows[i]!.id)).slice(-excess);
+        for (const { index } of losers) fail(index, [seatError()]);
+        if (atomic) throw new AtomicRollback(failures);
+        const loserIds = losers.map((c) => rows[candidates.indexOf(c)]!.id);
+        await tx.deleteUsers(tenant.id, loserIds);
+        await tx.addUsers(tenant.id, -excess);
+        for (const id of loserIds) inserted.delete(id);
+      }
+      return inserted;
+    });
+    const createdByIndex = new Map<number, User>();
+    candidates.forEach(({ index }, i) => {
+      const row = rows[i]!;
+      const number = created.get(row.id);
+      if (number !== undefined) createdByIndex.set(index, toUser(row, number));
+    });
+    return report(drafts.length, failures, createdByIndex, false, atomic, true);
+  } catch (error) {
+    if (error instanceof AtomicRollback) return report(drafts.length, error.failures, new Map(), false, true, false);
+    throw error;
+  }
+}
+
+function seatError(): FieldError {
+  return fieldError('', 'SEAT_LIMIT_EXCEEDED', 'No seats are left in this tenant.');
+}
+
+function toUser(row: NewUser, number: number): User {
+  const { userNameKey: _u, emailKey: _e, passwordHash, ...user } = row;
+  return { ...user, number, hasPassword: passwordHash !== null };
+}
+
+function report(
+  count: number,
+  failures: Map<number, FieldError[]>,
+  created: Map<number, User>,
+  dryRun: boolean,
+  atomic: boolean,
+  committed: boolean,
+): CreateUsersResult {
+  const outcomes: UserOutcome[] = [];
+  for (let index = 0; index < count; index++) {
+    const errors = failures.get(index);
+    const user = created.get(index);
+    if (errors) outcomes.push({ index, status: 'failed', error: itemErrorFrom(errors) });
+    else if (user) outcomes.push({ index, status: 'created', user });
+    else outcomes.push({ index, status: 'valid' });
+  }
+  return { outcomes, dryRun, atomic, committed };
+}

@@ -1,0 +1,88 @@
+import { fieldError, type FieldError } from '../errors.js';
+import { checkPassword } from '../passwords/password-policy.js';
+import type { Tenant } from '../tenants/tenant.js';
+import { isEmailDomainAllowed } from '../tenants/email-domain-rules.js';
+import { compileValidator } from '../validation.js';
+import { hasForbiddenCharacters, identityKey } from './normalise.js';
+import { formatName, UserDraftSchema, type UserAccess, type UserDraft, type UserName } from './user.js';
+
+const validateShape = compileValidator(UserDraftSchema);
+
+/** A draft that passed every check that needs no database. */
+export interface CheckedDraft {
+  userName: string;
+  userNameKey: string;
+  email: string;
+  emailKey: string;
+  password: string | undefined;
+  generatePassword: boolean;
+  name: UserName;
+  phoneNumber: string | null;
+  roles: string[];
+  access: UserAccess;
+  lockedOut: boolean;
+  approved: boolean;
+}
+
+function textProblems(field: string, value: string | undefined): FieldError[] {
+  if (value === undefined) return [];
+  if (hasForbiddenCharacters(value)) return [fieldError(field, 'INVALID_FIELD', `${field} must not contain control characters.`)];
+  if (value.trim() !== value || value.trim() === '') {
+    return [fieldError(field, 'INVALID_FIELD', `${field} must not start or end with white space.`)];
+  }
+  return [];
+}
+
+/**
+ * Validates one draft against the schema and the tenant's rules (email domains, password
+ * policy) and computes its identity keys. Uniqueness, references and seats are checked later,
+ * for the whole batch at once.
+ */
+export function checkDraft(tenant: Tenant, input: unknown): { ok: true; draft: CheckedDraft } | { ok: false; errors: FieldError[] } {
+  const shaped = validateShape(input);
+  if (!shaped.ok) return shaped;
+  const d: UserDraft = shaped.value;
+  const email = d.email;
+  const userName = d.userName ?? email;
+  const errors: FieldError[] = [
+    ...textProblems('userName', d.userName),
+    ...textProblems('name.givenName', d.name?.givenName),
+    ...textProblems('name.familyName', d.name?.familyName),
+    ...textProblems('name.formatted', d.name?.formatted),
+    ...(d.roles ?? []).flatMap((role, i) => textProblems(`roles.${i}`, role)),
+  ];
+  if (!isEmailDomainAllowed(tenant.emailDomains, email)) {
+    errors.push(fieldError('email', 'EMAIL_DOMAIN_RESTRICTED', 'The domain of this email address may not sign up in this tenant.'));
+  }
+  const generatePassword = d.generatePassword === true;
+  if (!generatePassword && d.password !== undefined) {
+    if (d.confirmPassword !== undefined && d.confirmPassword !== d.password) {
+      errors.push(fieldError('confirmPassword', 'PASSWORD_MISMATCH', 'confirmPassword does not match password.'));
+    } else {
+      errors.push(...checkPassword(tenant.passwordPolicy, d.password, { userName, email }));
+    }
+  } else if (!generatePassword && d.confirmPassword !== undefined) {
+    errors.push(fieldError('password', 'MISSING_REQUIRED_FIELD', 'password is required when confirmPassword is given.'));
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  const name: UserName = { ...d.name };
+  const formatted = formatName(name);
+  if (formatted) name.formatted = formatted;
+  return {
+    ok: true,
+    draft: {
+      userName,
+      userNameKey: identityKey(userName),
+      email,
+      emailKey: identityKey(email),
+      password: generatePassword ? undefined : d.password,
+      generatePassword,
+      name,
+      phoneNumber: d.phoneNumber ?? null,
+      roles: [...new Set(d.roles ?? [])],
+      access: { ...d.access },
+      lockedOut: d.lockedOut ?? false,
+      approved: d.approved ?? true,
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { Compile } from 'typebox/compile';
+import { Format } from 'typebox/format';
+import type { TSchema, Static } from 'typebox';
+import validator from 'validator';
+import { fieldError, type FieldError } from './errors.js';
+
+// One definition of a valid email address for the whole service: validator.js's, which
+// follows RFC 5321/5322 for practical addresses (no quoted local parts, no IP literals).
+Format.Set('email', (value) => validator.isEmail(value, { allow_ip_domain: false, require_tld: true }));
+
+/** The shape both TypeBox and Ajv give a schema violation. */
+export interface SchemaViolation {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string | undefined;
+}
+
+function pointerToField(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}
+
+function join(parent: string, child: string): string {
+  return parent ? `${parent}.${child}` : child;
+}
+
+/**
+ * Turns schema violations into field errors: a missing property is MISSING_REQUIRED_FIELD,
+ * anything else INVALID_FIELD. `prefix` names where the validated value sits.
+ */
+export function toFieldErrors(violations: readonly SchemaViolation[], prefix = ''): FieldError[] {
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  for (const v of violations) {
+    const at = join(prefix, pointerToField(v.instancePath));
+    let error: FieldError;
+    if (v.keyword === 'required') {
+      const missing = (v.params.requiredProperties as string[] | undefined) ?? [String(v.params.missingProperty ?? '')];
+      for (const name of missing) {
+        const field = join(at, name);
+        if (!seen.has(field)) {
+          seen.add(field);
+          out.push(fieldError(field, 'MISSING_REQUIRED_FIELD', `${field} is required.`));
+        }
+      }
+      continue;
+    } else if (v.keyword === 'additionalProperties') {
+      const names = (v.params.additionalProperties as string[] | string | undefined) ?? [];
+      const name = Array.isArray(names) ? names[0] : names;
+      const field = join(at, String(name ?? ''));
+      error = fieldError(field, 'INVALID_FIELD', `${field} is not a known field.`);
+    } else if (v.keyword === 'format' && v.params.format === 'email') {
+      error = fieldError(at, 'INVALID_FIELD', `${at || 'value'} must be a valid email address.`);
+    } else {
+      error = fieldError(at, 'INVALID_FIELD', `${at || 'value'} ${v.message ?? 'is invalid'}.`);
+    }
+    if (!seen.has(error.field)) {
+      seen.add(error.field);
+      out.push(error);
+    }
+  }
+  return out;
+}
+
+/** A compiled validator for one schema that reports field errors. */
+export function compileValidator<T extends TSchema>(schema: T) {
+  const compiled = Compile(schema);
+  return (value: unknown, prefix = ''): { ok: true; value: Static<T> } | { ok: false; errors: FieldError[] } => {
+    if (compiled.Check(value)) return { ok: true, value: value as Static<T> };
+    return { ok: false, errors: toFieldErrors(compiled.Errors(value) as SchemaViolation[], prefix) };
+  };
+}

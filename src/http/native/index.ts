@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import type { Authenticator } from '../../core/credentials/api-keys.js';
+import type { CoreDeps } from '../../core/ports.js';
+import { requireActor } from '../shared/authenticate.js';
+import { toDomainError } from '../shared/framework-errors.js';
+import { sendProblem } from '../shared/problem.js';
+import { catalogRoutes } from './catalog-routes.js';
+import { nativeStatus } from './map-error.js';
+import { tenantRoutes } from './tenant-routes.js';
+import { userRoutes } from './user-routes.js';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+
+export type NativeScope = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+/** The native `/v1` API: thin routes over the core, errors as RFC 9457 problem+json. */
+export async function nativeApi(scope: FastifyInstance, options: { core: CoreDeps; authenticator: Authenticator }): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>() as NativeScope;
+  app.setErrorHandler((error, request, reply) => {
+    const domainError = toDomainError(error);
+    const status = nativeStatus(domainError.code);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(request, reply, domainError, status);
+  });
+  requireActor(app, options.authenticator);
+  tenantRoutes(app, options.core);
+  catalogRoutes(app, options.core);
+  userRoutes(app, options.core);
+}

@@ -1,0 +1,145 @@
+import Type from 'typebox';
+import type { ApiKeyRecord, CatalogEntry, Role } from '../../core/ports.js';
+import { EmailDomainRulesSchema, PasswordPolicySchema, type Tenant } from '../../core/tenants/tenant.js';
+import { UserAccessSchema, UserNameSchema, type User } from '../../core/users/user.js';
+import { FieldErrorSchema } from '../shared/problem.js';
+
+const Timestamp = Type.String({ format: 'date-time' });
+
+/** A user as the native API shows it. Being the response schema, it is also the list of fields that may leave. */
+export const UserSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    number: Type.Integer({ minimum: 1 }),
+    tenant: Type.String(),
+    userName: Type.String(),
+    email: Type.String(),
+    name: UserNameSchema,
+    phoneNumber: Type.Union([Type.String(), Type.Null()]),
+    roles: Type.Array(Type.String()),
+    access: UserAccessSchema,
+    lockedOut: Type.Boolean(),
+    approved: Type.Boolean(),
+    hasPassword: Type.Boolean(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    revision: Type.Integer(),
+  },
+);
+
+export function presentUser(user: User) {
+  const { tenantId, ...rest } = user;
+  return { ...rest, tenant: tenantId };
+}
+
+export const ItemErrorSchema = Type.Object({ code: Type.String(), message: Type.String(), errors: Type.Array(FieldErrorSchema) });
+
+export const BatchReportSchema = Type.Object(
+  {
+    totalProcessed: Type.Integer(),
+    successCount: Type.Integer(),
+    failureCount: Type.Integer(),
+    dryRun: Type.Boolean(),
+    atomic: Type.Boolean(),
+    results: Type.Array(
+      Type.Object({
+        index: Type.Integer(),
+        status: Type.Union([Type.Literal('created'), Type.Literal('failed'), Type.Literal('valid')]),
+        user: Type.Optional(UserSchema),
+        error: Type.Optional(ItemErrorSchema),
+      }),
+    ),
+  },
+);
+
+export const TenantSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    seatLimit: Type.Union([Type.Integer(), Type.Null()]),
+    seatsUsed: Type.Integer(),
+    emailDomains: EmailDomainRulesSchema,
+    passwordPolicy: PasswordPolicySchema,
+    appKey: Type.String({ description: 'Names this tenant in the `app` dialect: POST /{appKey}/users.' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { $id: 'Tenant' },
+);
+
+export function presentTenant(t: Tenant) {
+  return {
+    id: t.id,
+    name: t.name,
+    seatLimit: t.seatLimit,
+    seatsUsed: t.userCount,
+    emailDomains: t.emailDomains,
+    passwordPolicy: t.passwordPolicy,
+    appKey: t.appKey,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+  };
+}
+
+export const ApiKeySchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    role: Type.String(),
+    tenant: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Timestamp,
+    revokedAt: Type.Union([Timestamp, Type.Null()]),
+  },
+  { $id: 'ApiKey' },
+);
+
+export const IssuedApiKeySchema = Type.Object({
+  ...ApiKeySchema.properties,
+  token: Type.String({ description: 'The bearer token. Shown this once; only its hash is stored.' }),
+});
+
+export function presentKey(key: ApiKeyRecord & { token?: string }) {
+  return {
+    id: key.id,
+    name: key.name,
+    role: key.role,
+    tenant: key.tenantId,
+    createdAt: key.createdAt,
+    revokedAt: key.revokedAt,
+    ...(key.token !== undefined && { token: key.token }),
+  };
+}
+
+export const RoleSchema = Type.Object(
+  {
+    name: Type.String(),
+    description: Type.Union([Type.String(), Type.Null()]),
+    admin: Type.Boolean(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { $id: 'Role' },
+);
+
+export function presentRole(role: Role) {
+  const { tenantId: _t, ...rest } = role;
+  return rest;
+}
+
+export const CatalogEntrySchema = Type.Object(
+  { code: Type.String(), name: Type.Union([Type.String(), Type.Null()]), createdAt: Timestamp },
+  { $id: 'CatalogEntry' },
+);
+
+export function presentEntry(entry: CatalogEntry) {
+  return { code: entry.code, name: entry.name, createdAt: entry.createdAt };
+}
+
+export const TenantParams = Type.Object({ tenant: Type.String({ maxLength: 63 }) });
+
+export const ErrorResponses = {
+  400: Type.Ref('Problem'),
+  401: Type.Ref('Problem'),
+  403: Type.Ref('Problem'),
+  404: Type.Ref('Problem'),
+};

@@ -1,0 +1,16 @@
+import type { CoreDeps } from '../core/ports.js';
+import { createApiKeyStore } from './api-key-store.js';
+import { createCatalogStore } from './catalog-store.js';
+import type { Db } from './database.js';
+import { createTenantStore } from './tenant-store.js';
+import { createUserStore } from './user-store.js';
+
+/** Every store of the core, over one database. */
+export function createStores(db: Db): Pick<CoreDeps, 'tenants' | 'keys' | 'catalogs' | 'users'> {
+  return {
+    tenants: createTenantStore(db),
+    keys: createApiKeyStore(db),
+    catalogs: createCatalogStore(db),
+    users: createUserStore(db),
+  };
+}

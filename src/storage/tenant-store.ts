@@ -1,0 +1,71 @@
+import type { Selectable } from 'kysely';
+import type { TenantStore } from '../core/ports.js';
+import type { Tenant } from '../core/tenants/tenant.js';
+import type { Db } from './database.js';
+import type { TenantsTable } from './schema.js';
+
+function toTenant(row: Selectable<TenantsTable>): Tenant {
+  return {
+    id: row.id,
+    name: row.name,
+    seatLimit: row.seat_limit,
+    emailDomains: JSON.parse(row.email_domains),
+    passwordPolicy: JSON.parse(row.password_policy),
+    appKey: row.app_key,
+    userCount: Number(row.user_count),
+    usersRevision: Number(row.users_revision),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function createTenantStore(db: Db): TenantStore {
+  const k = db.kysely;
+  return {
+    async get(id) {
+      const row = await k.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toTenant(row);
+    },
+    async getByAppKey(appKey) {
+      const row = await k.selectFrom('tenants').selectAll().where('app_key', '=', appKey).executeTakeFirst();
+      return row && toTenant(row);
+    },
+    async list() {
+      return (await k.selectFrom('tenants').selectAll().orderBy('id').execute()).map(toTenant);
+    },
+    async insert(t) {
+      const result = await k
+        .insertInto('tenants')
+        .values({
+          id: t.id,
+          name: t.name,
+          seat_limit: t.seatLimit,
+          email_domains: JSON.stringify(t.emailDomains),
+          password_policy: JSON.stringify(t.passwordPolicy),
+          app_key: t.appKey,
+          user_count: t.userCount,
+          users_revision: t.usersRevision,
+          created_at: t.createdAt,
+          updated_at: t.updatedAt,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
+    async update(id, change, at) {
+      const row = await k
+        .updateTable('tenants')
+        .set({
+          updated_at: at,
+          ...(change.name !== undefined && { name: change.name }),
+          ...(change.seatLimit !== undefined && { seat_limit: change.seatLimit }),
+          ...(change.emailDomains !== undefined && { email_domains: JSON.stringify(change.emailDomains) }),
+          ...(change.passwordPolicy !== undefined && { password_policy: JSON.stringify(change.passwordPolicy) }),
+        })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      return row && toTenant(row);
+    },
+  };
+}

@@ -1,0 +1,237 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { TakenKeys, UserStore, UserWriteTx } from '../core/ports.js';
+import type { NewUser, User } from '../core/users/user.js';
+import { uniqueViolation, type Db } from './database.js';
+import type { Database, UsersTable } from './schema.js';
+
+/** Rows per INSERT statement: 1000 rows × 20 columns stays under both databases' parameter limits. */
+const INSERT_CHUNK = 1000;
+
+type UserRow = Omit<Selectable<UsersTable>, 'password_hash'> & { has_password: number | boolean };
+
+const USER_COLUMNS = [
+  'number',
+  'id',
+  'tenant_id',
+  'user_name',
+  'user_name_key',
+  'email',
+  'email_key',
+  'given_name',
+  'family_name',
+  'formatted_name',
+  'phone_number',
+  'department_id',
+  'location_id',
+  'program_admin_role_id',
+  'locked_out',
+  'approved',
+  'revision',
+  'created_at',
+  'updated_at',
+] as const;
+
+/** The object without its null or undefined properties. */
+function compact<T extends Record<string, string | null | undefined>>(value: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v != null)) as { [K in keyof T]?: string };
+}
+
+function toUser(row: UserRow, roles: string[]): User {
+  return {
+    id: row.id,
+    number: Number(row.number),
+    tenantId: row.tenant_id,
+    userName: row.user_name,
+    email: row.email,
+    name: compact({ givenName: row.given_name, familyName: row.family_name, formatted: row.formatted_name }),
+    phoneNumber: row.phone_number,
+    roles,
+    access: compact({ departmentId: row.department_id, locationId: row.location_id, programAdminRoleId: row.program_admin_role_id }),
+    lockedOut: row.locked_out === 1,
+    approved: row.approved === 1,
+    hasPassword: row.has_password === 1 || row.has_password === true,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    revision: Number(row.revision),
+  };
+}
+
+function selectUsers(k: Kysely<Database>) {
+  return k
+    .selectFrom('users')
+    .select(USER_COLUMNS)
+    .select((eb) => eb.case().when('password_hash', 'is not', null).then(1).else(0).end().as('has_password'));
+}
+
+async function withRoles(k: Kysely<Database>, rows: UserRow[]): Promise<User[]> {
+  if (rows.length === 0) return [];
+  const roleRows = await k
+    .selectFrom('user_roles')
+    .select(['user_id', 'role_name'])
+    .where('user_id', 'in', rows.map((r) => r.id))
+    .orderBy('role_name')
+    .execute();
+  const rolesByUser = new Map<string, string[]>();
+  for (const r of roleRows) rolesByUser.set(r.user_id, [...(rolesByUser.get(r.user_id) ?? []), r.role_name]);
+  return rows.map((row) => toUser(row, rolesByUser.get(row.id) ?? []));
+}
+
+async function findTaken(k: Kysely<Database>, tenantId: string, emailKeys: readonly string[], userNameKeys: readonly string[]): Promise<TakenKeys> {
+  const taken: TakenKeys = { emailKeys: new Set(), userNameKeys: new Set() };
+  if (emailKeys.length === 0 && userNameKeys.length === 0) return taken;
+  const rows = await k
+    .selectFrom('users')
+    .select(['email_key', 'user_name_key'])
+    .where('tenant_id', '=', tenantId)
+    .where((eb) => eb.or([eb('email_key', 'in', [...emailKeys]), eb('user_name_key', 'in', [...userNameKeys])]))
+    .execute();
+  const wantedEmails = new Set(emailKeys);
+  const wantedNames = new Set(userNameKeys);
+  for (const row of rows) {
+    if (wantedEmails.has(row.email_key)) taken.emailKeys.add(row.email_key);
+    if (wantedNames.has(row.user_name_key)) taken.userNameKeys.add(row.user_name_key);
+  }
+  return taken;
+}
+
+function toRow(u: NewUser) {
+  return {
+    id: u.id,
+    tenant_id: u.tenantId,
+    user_name: u.userName,
+    user_name_key: u.userNameKey,
+    email: u.email,
+    email_key: u.emailKey,
+    given_name: u.name.givenName ?? null,
+    family_name: u.name.familyName ?? null,
+    formatted_name: u.name.formatted ?? null,
+    phone_number: u.phoneNumber,
+    department_id: u.access.departmentId ?? null,
+    location_id: u.access.locationId ?? null,
+    program_admin_role_id: u.access.programAdminRoleId ?? null,
+    locked_out: u.lockedOut ? 1 : 0,
+    approved: u.approved ? 1 : 0,
+    password_hash: u.passwordHash,
+    revision: u.revision,
+    created_at: u.createdAt,
+    updated_at: u.updatedAt,
+  };
+}
+
+async function addUsers(k: Kysely<Database>, tenantId: string, delta: number) {
+  const row = await k
+    .updateTable('tenants')
+    .set((eb) => ({ user_count: eb('user_count', '+', delta), users_revision: eb('users_revision', '+', 1) }))
+    .where('id', '=', tenantId)
+    .returning(['user_count', 'seat_limit'])
+    .executeTakeFirstOrThrow();
+  return { userCount: Number(row.user_count), seatLimit: row.seat_limit === null ? null : Number(row.seat_limit) };
+}
+
+function writeTx(k: Kysely<Database>): UserWriteTx {
+  return {
+    async insertUsers(users) {
+      const inserted = new Map<string, number>();
+      for (let start = 0; start < users.length; start += INSERT_CHUNK) {
+        const chunk = users.slice(start, start + INSERT_CHUNK);
+        const rows = await k
+          .insertInto('users')
+          .values(chunk.map(toRow))
+          .onConflict((oc) => oc.doNothing())
+          .returning(['id', 'number'])
+          .execute();
+        for (const row of rows) inserted.set(row.id, Number(row.number));
+        const roleRows = chunk
+          .filter((u) => inserted.has(u.id))
+          .flatMap((u) => u.roles.map((role_name) => ({ user_id: u.id, tenant_id: u.tenantId, role_name })));
+        for (let r = 0; r < roleRows.length; r += INSERT_CHUNK * 3) {
+          await k.insertInto('user_roles').values(roleRows.slice(r, r + INSERT_CHUNK * 3)).execute();
+        }
+      }
+      return inserted;
+    },
+    findTaken: (tenantId, emailKeys, userNameKeys) => findTaken(k, tenantId, emailKeys, userNameKeys),
+    addUsers: (tenantId, delta) => addUsers(k, tenantId, delta),
+    async deleteUsers(tenantId, ids) {
+      if (ids.length > 0) await k.deleteFrom('users').where('tenant_id', '=', tenantId).where('id', 'in', [...ids]).execute();
+    },
+  };
+}
+
+export function createUserStore(db: Db): UserStore {
+  const k = db.kysely;
+  return {
+    transaction: (work) => db.write((trx) => work(writeTx(trx))),
+    findTaken: (tenantId, emailKeys, userNameKeys) => findTaken(k, tenantId, emailKeys, userNameKeys),
+    async get(tenantId, id) {
+      const row = await selectUsers(k).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row ? (await withRoles(k, [row as UserRow]))[0] : undefined;
+    },
+    async list(tenantId, query) {
+      let q = selectUsers(k).where('tenant_id', '=', tenantId);
+      if (query.emailKey !== undefined) q = q.where('email_key', '=', query.emailKey);
+      if (query.userNameKey !== undefined) q = q.where('user_name_key', '=', query.userNameKey);
+      if (query.afterNumber !== undefined) q = q.where('number', '>', query.afterNumber);
+      const rows = await q.orderBy('number').limit(query.limit).execute();
+      return withRoles(k, rows as UserRow[]);
+    },
+    async update(tenantId, id, expectedRevision, change) {
+      try {
+        return await db.write(async (trx) => {
+          const updated = await trx
+            .updateTable('users')
+            .set((eb) => ({
+              revision: eb('revision', '+', 1),
+              updated_at: change.updatedAt,
+              ...(change.userName !== undefined && { user_name: change.userName, user_name_key: change.userNameKey! }),
+              ...(change.email !== undefined && { email: change.email, email_key: change.emailKey! }),
+              ...(change.name !== undefined && {
+                given_name: change.name.givenName ?? null,
+                family_name: change.name.familyName ?? null,
+                formatted_name: change.name.formatted ?? null,
+              }),
+              ...(change.phoneNumber !== undefined && { phone_number: change.phoneNumber }),
+              ...(change.access !== undefined && {
+                department_id: change.access.departmentId ?? null,
+                location_id: change.access.locationId ?? null,
+                program_admin_role_id: change.access.programAdminRoleId ?? null,
+              }),
+              ...(change.lockedOut !== undefined && { locked_out: change.lockedOut ? 1 : 0 }),
+              ...(change.approved !== undefined && { approved: change.approved ? 1 : 0 }),
+              ...(change.passwordHash !== undefined && { password_hash: change.passwordHash }),
+            }))
+            .where('tenant_id', '=', tenantId)
+            .where('id', '=', id)
+            .where('revision', '=', expectedRevision)
+            .returning('id')
+            .executeTakeFirst();
+          if (!updated) {
+            const exists = await trx.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+            return { status: exists ? 'stale' : 'not-found' } as const;
+          }
+          if (change.roles !== undefined) {
+            await trx.deleteFrom('user_roles').where('user_id', '=', id).execute();
+            if (change.roles.length > 0) {
+              await trx.insertInto('user_roles').values(change.roles.map((role_name) => ({ user_id: id, tenant_id: tenantId, role_name }))).execute();
+            }
+          }
+          await addUsers(trx, tenantId, 0);
+          const row = await selectUsers(trx).where('id', '=', id).executeTakeFirstOrThrow();
+          return { status: 'updated', user: (await withRoles(trx, [row as UserRow]))[0]! } as const;
+        });
+      } catch (error) {
+        const which = uniqueViolation(error);
+        if (which === 'email') return { status: 'duplicate', code: 'DUPLICATE_EMAIL' };
+        if (which === 'userName') return { status: 'duplicate', code: 'DUPLICATE_USERNAME' };
+        throw error;
+      }
+    },
+    async delete(tenantId, id) {
+      return db.write(async (trx) => {
+        const deleted = await trx.deleteFrom('users').where('tenant_id', '=', tenantId).where('id', '=', id).returning('id').executeTakeFirst();
+        if (deleted) await addUsers(trx, tenantId, -1);
+        return !!deleted;
+      });
+    },
+  };
+}
