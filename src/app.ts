@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { createAuthenticator } from './core/credentials/api-keys.js';
 import type { CoreDeps } from './core/ports.js';
+import { registerDialects, type RootUsers } from './http/dialects/index.js';
 import { nativeApi } from './http/native/index.js';
 import { nativeStatus } from './http/native/map-error.js';
 import { createValidatorCompiler } from './http/shared/body-validation.js';
@@ -16,7 +17,7 @@ export interface AppOptions {
   core: CoreDeps;
   adminToken?: string | undefined;
   rateLimitPerMinute: number;
-  rootUsers: 'batch' | 'simple' | 'none';
+  rootUsers: RootUsers;
   bodyLimit?: number;
   logger?: FastifyServerOptions['logger'];
   version?: string;
@@ -70,5 +71,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const authenticator = createAuthenticator(options.core.keys, options.adminToken);
   await app.register(nativeApi, { prefix: '/v1', core: options.core, authenticator });
+  await registerDialects(app, { core: options.core, authenticator, rootUsers: options.rootUsers });
   return app;
 }

@@ -64,3 +64,11 @@ export function authorize(actor: Actor, action: Action, tenantId: string | null)
     throw new DomainError('FORBIDDEN', `This credential's role (${actor.role}) may not do this.`);
   }
 }
+
+/**
+ * The tenant a request acts in when its API names none (dialects without a tenant in the
+ * path): the key's own tenant, or `default` for a global key.
+ */
+export function homeTenant(actor: Actor): string {
+  return actor.tenantId ?? 'default';
+}

@@ -25,6 +25,11 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       tags: [
         { name: 'native', description: 'The native /v1 API.' },
         { name: 'system', description: 'Health and documentation.' },
+        { name: 'batch', description: 'Compatibility dialect for seed 000: POST /users with up to 1000 records and a success/failure report.' },
+        { name: 'account', description: 'Compatibility dialect for seed 001: POST /api/account/{accountId}/configuration/le-users/users?v=4.0.' },
+        { name: 'provisioning', description: 'Compatibility dialect for seed 002: POST /provisioning/users.svc/.' },
+        { name: 'app', description: 'Compatibility dialect for seed 003: POST /{appKey}/users.' },
+        { name: 'simple', description: 'Compatibility dialect for seed 004: POST /users with firstName, lastName and contactEmail.' },
       ],
     },
   });
