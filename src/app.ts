@@ -5,6 +5,7 @@ import { createAuthenticator } from './core/credentials/api-keys.js';
 import type { CoreDeps } from './core/ports.js';
 import { registerDialects, type RootUsers } from './http/dialects/index.js';
 import { nativeApi } from './http/native/index.js';
+import { invitationApi } from './http/native/invitation-routes.js';
 import { nativeStatus } from './http/native/map-error.js';
 import { createValidatorCompiler } from './http/shared/body-validation.js';
 import { toDomainError } from './http/shared/framework-errors.js';
@@ -32,6 +33,10 @@ export const REDACTED_PATHS = [
   '*.confirmPassword',
   '*.token',
   '*.passwordHash',
+  // The account and provisioning dialects' names for a password.
+  '*.passwordSh',
+  '*.oldPassword',
+  '*.Password',
 ];
 
 /** Builds the whole HTTP application over the given core; never listens (server.ts does). */
@@ -71,6 +76,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const authenticator = createAuthenticator(options.core.keys, options.adminToken);
   await app.register(nativeApi, { prefix: '/v1', core: options.core, authenticator });
+  // The one /v1 route without an API key: the invitation token is its credential.
+  await app.register(invitationApi, { prefix: '/v1', core: options.core });
   await registerDialects(app, { core: options.core, authenticator, rootUsers: options.rootUsers });
   return app;
 }

@@ -11,7 +11,11 @@ export const ConfigSchema = Type.Object({
   MUSTER_ROOT_USERS: Type.Union(ROOT_USERS.map((v) => Type.Literal(v)), { default: 'simple' }),
   MUSTER_RATE_LIMIT: Type.Integer({ minimum: 1, default: 600 }),
   MUSTER_BODY_LIMIT: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 }),
-  SMTP_URL: Type.Optional(Type.String()),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  MUSTER_MAIL_FROM: Type.String({ minLength: 3, default: 'Muster <no-reply@muster.invalid>' }),
+  MUSTER_INVITATION_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 365, default: 72 }),
+  /** Where users reach this service; invitation emails point there. Defaults to http://localhost:PORT. */
+  MUSTER_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((v) => Type.Literal(v)), { default: 'info' }),
 });
 

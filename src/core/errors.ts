@@ -26,6 +26,12 @@ export const ERROR_CODES = [
   'PRECONDITION_FAILED',
   'RATE_LIMIT_EXCEEDED',
   'SERVER_ERROR',
+  /** No invitation has this token (mistyped, made up, or its user was deleted). */
+  'INVITATION_INVALID',
+  /** The invitation's time ran out before it was redeemed. */
+  'INVITATION_EXPIRED',
+  /** The invitation was already redeemed; each works once. */
+  'INVITATION_USED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

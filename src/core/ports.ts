@@ -3,6 +3,16 @@
  * randomness are injected, so a test can fix the clock and the ids and use a real database.
  */
 import type { Actor, KeyRole } from './credentials/actor.js';
+import type {
+  ClaimedMessage,
+  EmailBatch,
+  EmailKind,
+  EmailSettings,
+  InvitationRecord,
+  MessageListQuery,
+  MessagePage,
+  StoredEmailTemplate,
+} from './email/email.js';
 import type { Tenant } from './tenants/tenant.js';
 import type { NewUser, User } from './users/user.js';
 
@@ -108,11 +118,20 @@ export interface UserWriteTx {
   findTaken(tenantId: string, emailKeys: readonly string[], userNameKeys: readonly string[]): Promise<TakenKeys>;
   /**
    * Adds `delta` to the tenant's user count and bumps its users revision, locking the
-   * tenant row until the transaction ends; returns the count after the change and the limit.
+   * tenant row until the transaction ends; returns the count after the change, the limit
+   * and the users revision after the bump.
    */
-  addUsers(tenantId: string, delta: number): Promise<{ userCount: number; seatLimit: number | null }>;
+  addUsers(tenantId: string, delta: number): Promise<{ userCount: number; seatLimit: number | null; usersRevision: number }>;
+  /**
+   * The tenant's users revision as it is now, locking the tenant row until the transaction
+   * ends (PostgreSQL: SELECT … FOR UPDATE; SQLite's write transaction already holds the lock),
+   * so that no other writer can change it before this transaction commits.
+   */
+  lockUsersRevision(tenantId: string): Promise<number>;
   /** Deletes users of the tenant by id (used to give back seats taken past the limit). */
   deleteUsers(tenantId: string, ids: readonly string[]): Promise<void>;
+  /** Writes the users' messages to the outbox and their invitations, in this transaction. */
+  insertEmails(batch: EmailBatch): Promise<void>;
 }
 
 export interface UserListQuery {
@@ -159,6 +178,78 @@ export interface UserStore {
   delete(tenantId: string, id: string): Promise<boolean>;
 }
 
+/** Per-tenant email templates; a kind without one uses the built-in default. */
+export interface EmailTemplateStore {
+  get(tenantId: string, kind: EmailKind): Promise<StoredEmailTemplate | undefined>;
+  /** Inserts or replaces; returns true when the tenant had no template of this kind. */
+  put(template: StoredEmailTemplate): Promise<boolean>;
+  /** Removes the tenant's template (back to the default); false when there was none. */
+  delete(tenantId: string, kind: EmailKind): Promise<boolean>;
+}
+
+/** The outbox as tenant admins read it. */
+export interface OutboxReader {
+  /** The tenant's messages, newest first, bodies included. */
+  list(tenantId: string, query: MessageListQuery): Promise<MessagePage>;
+}
+
+/** What the sender needs from the outbox. Every method is atomic on its own. */
+export interface OutboxQueue {
+  /**
+   * Claims up to `limit` messages due at `now` — pending ones whose next attempt has come,
+   * and ones whose previous sender's lease ended without an outcome — for this sender until
+   * `leaseUntil`, counting one more attempt for each. Two senders never claim one message
+   * while its lease runs (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the write lock).
+   */
+  claim(owner: string, now: Date, leaseUntil: Date, limit: number): Promise<ClaimedMessage[]>;
+  /**
+   * Records that the SMTP server accepted the message, replacing its stored copy by
+   * `redacted` (the same text without the invitation token) when given. False when the
+   * claim is no longer this sender's.
+   */
+  markSent(id: string, claim: string, at: Date, redacted?: { subject: string; text: string; html: string }): Promise<boolean>;
+  /** Records a failed attempt: pending again at `retryAt`, or failed for good when it is null. */
+  markFailed(id: string, claim: string, error: string, retryAt: Date | null): Promise<boolean>;
+  /** Gives a claimed message back unsent: pending again at once, the attempt not counted. */
+  release(id: string, claim: string): Promise<boolean>;
+}
+
+/** An outgoing email as the mail transport sends it. */
+export interface OutgoingMail {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** Sent as the Message-ID header: the same on every attempt of one message. */
+  messageId: string;
+  /** Sent as the Date header: when the message was composed, the same on every attempt. */
+  date: Date;
+}
+
+export interface Mailer {
+  /** Resolves when the server accepted the message; rejects with a message naming the SMTP reply or the network error. */
+  send(mail: OutgoingMail): Promise<void>;
+}
+
+export interface InvitationStore {
+  /** The invitation whose token has this SHA-256 (hex), or undefined. */
+  findByTokenHash(tokenHash: string): Promise<InvitationRecord | undefined>;
+  /**
+   * In one transaction: marks the invitation used if it is still unused and unexpired at
+   * `at`, sets the user's password hash (its revision +1) and marks the user's other
+   * invitations used. Returns why it could not when it could not.
+   */
+  redeem(invitationId: string, passwordHash: string, at: string): Promise<'redeemed' | 'used' | 'expired' | 'missing'>;
+}
+
+export interface EmailDeps {
+  templates: EmailTemplateStore;
+  outbox: OutboxReader;
+  invitations: InvitationStore;
+  settings: EmailSettings;
+}
+
 export interface CoreDeps {
   tenants: TenantStore;
   keys: ApiKeyStore;
@@ -167,6 +258,7 @@ export interface CoreDeps {
   hasher: PasswordHasher;
   clock: Clock;
   ids: Ids;
+  email: EmailDeps;
 }
 
 export type { Actor };

@@ -1,6 +1,6 @@
 import { Compile } from 'typebox/compile';
 import { Format } from 'typebox/format';
-import type { TSchema, Static } from 'typebox';
+import Type, { type TSchema, type Static } from 'typebox';
 import validator from 'validator';
 import { fieldError, type FieldError } from './errors.js';
 
@@ -8,10 +8,21 @@ import { fieldError, type FieldError } from './errors.js';
 // follows RFC 5321/5322 for practical addresses (no quoted local parts, no IP literals).
 Format.Set('email', (value) => validator.isEmail(value, { allow_ip_domain: false, require_tld: true }));
 
+/**
+ * A string with no control characters (C0, DEL, C1): for free-text settings such as names
+ * and descriptions, which are stored as they are and which PostgreSQL cannot store with NUL.
+ */
+export const NO_CONTROL_CHARACTERS = '^[^\\u0000-\\u001F\\u007F-\\u009F]*$';
+
+export function PlainText(options: { minLength?: number; maxLength: number; description?: string }) {
+  return Type.String({ ...options, pattern: NO_CONTROL_CHARACTERS });
+}
+
 /** The shape both TypeBox and Ajv give a schema violation. */
 export interface SchemaViolation {
   keyword: string;
   instancePath: string;
+  schemaPath?: string | undefined;
   params: Record<string, unknown>;
   message?: string | undefined;
 }
@@ -38,6 +49,9 @@ export function toFieldErrors(violations: readonly SchemaViolation[], prefix = '
   for (const v of violations) {
     const at = join(prefix, pointerToField(v.instancePath));
     let error: FieldError;
+    // TypeBox reports an unknown property twice: as `additionalProperties` on the object and
+    // as a `false` schema on the property; the first says it better.
+    if (v.keyword === 'boolean' && v.schemaPath?.endsWith('/additionalProperties')) continue;
     if (v.keyword === 'required') {
       const missing = (v.params.requiredProperties as string[] | undefined) ?? [String(v.params.missingProperty ?? '')];
       for (const name of missing) {
@@ -53,6 +67,8 @@ export function toFieldErrors(violations: readonly SchemaViolation[], prefix = '
       const name = Array.isArray(names) ? names[0] : names;
       const field = join(at, String(name ?? ''));
       error = fieldError(field, 'INVALID_FIELD', `${field} is not a known field.`);
+    } else if (v.keyword === 'pattern' && v.params.pattern === NO_CONTROL_CHARACTERS) {
+      error = fieldError(at, 'INVALID_FIELD', `${at || 'value'} must not contain control characters.`);
     } else if (v.keyword === 'format' && v.params.format === 'email') {
       error = fieldError(at, 'INVALID_FIELD', `${at || 'value'} must be a valid email address.`);
     } else {

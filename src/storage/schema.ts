@@ -70,6 +70,48 @@ export interface UserRolesTable {
   role_name: string;
 }
 
+export interface EmailMessagesTable {
+  seq: Generated<number>;
+  id: string;
+  tenant_id: string;
+  user_id: string | null;
+  kind: string;
+  from_address: string;
+  to_address: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  message_id: string;
+  secret: string | null;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  lease_owner: string | null;
+  lease_until: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export interface InvitationsTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  token_hash: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export interface EmailTemplatesTable {
+  tenant_id: string;
+  kind: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  updated_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -77,4 +119,7 @@ export interface Database {
   catalog_entries: CatalogEntriesTable;
   users: UsersTable;
   user_roles: UserRolesTable;
+  email_messages: EmailMessagesTable;
+  invitations: InvitationsTable;
+  email_templates: EmailTemplatesTable;
 }

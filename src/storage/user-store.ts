@@ -1,8 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { TakenKeys, UserStore, UserWriteTx } from '../core/ports.js';
 import type { NewUser, User } from '../core/users/user.js';
-import { uniqueViolation, type Db } from './database.js';
+import { uniqueViolation, type Db, type DialectName } from './database.js';
 import type { Database, UsersTable } from './schema.js';
+import { insertEmailBatch } from './email-store.js';
 
 /** Rows per INSERT statement: 1000 rows × 20 columns stays under both databases' parameter limits. */
 const INSERT_CHUNK = 1000;
@@ -73,7 +74,8 @@ async function withRoles(k: Kysely<Database>, rows: UserRow[]): Promise<User[]> 
     .execute();
   const rolesByUser = new Map<string, string[]>();
   for (const r of roleRows) rolesByUser.set(r.user_id, [...(rolesByUser.get(r.user_id) ?? []), r.role_name]);
-  return rows.map((row) => toUser(row, rolesByUser.get(row.id) ?? []));
+  // Sorted here by code unit, not by the database's collation, so both databases agree.
+  return rows.map((row) => toUser(row, (rolesByUser.get(row.id) ?? []).sort()));
 }
 
 async function findTaken(k: Kysely<Database>, tenantId: string, emailKeys: readonly string[], userNameKeys: readonly string[]): Promise<TakenKeys> {
@@ -123,12 +125,23 @@ async function addUsers(k: Kysely<Database>, tenantId: string, delta: number) {
     .updateTable('tenants')
     .set((eb) => ({ user_count: eb('user_count', '+', delta), users_revision: eb('users_revision', '+', 1) }))
     .where('id', '=', tenantId)
-    .returning(['user_count', 'seat_limit'])
+    .returning(['user_count', 'seat_limit', 'users_revision'])
     .executeTakeFirstOrThrow();
-  return { userCount: Number(row.user_count), seatLimit: row.seat_limit === null ? null : Number(row.seat_limit) };
+  return {
+    userCount: Number(row.user_count),
+    seatLimit: row.seat_limit === null ? null : Number(row.seat_limit),
+    usersRevision: Number(row.users_revision),
+  };
 }
 
-function writeTx(k: Kysely<Database>): UserWriteTx {
+/** Reads the tenant's users revision; on PostgreSQL it also locks the tenant row (SQLite's IMMEDIATE transaction already holds the lock). */
+async function lockUsersRevision(k: Kysely<Database>, dialect: DialectName, tenantId: string): Promise<number> {
+  const query = k.selectFrom('tenants').select('users_revision').where('id', '=', tenantId);
+  const row = await (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirstOrThrow();
+  return Number(row.users_revision);
+}
+
+function writeTx(k: Kysely<Database>, dialect: DialectName): UserWriteTx {
   return {
     async insertUsers(users) {
       const inserted = new Map<string, number>();
@@ -152,16 +165,18 @@ function writeTx(k: Kysely<Database>): UserWriteTx {
     },
     findTaken: (tenantId, emailKeys, userNameKeys) => findTaken(k, tenantId, emailKeys, userNameKeys),
     addUsers: (tenantId, delta) => addUsers(k, tenantId, delta),
+    lockUsersRevision: (tenantId) => lockUsersRevision(k, dialect, tenantId),
     async deleteUsers(tenantId, ids) {
       if (ids.length > 0) await k.deleteFrom('users').where('tenant_id', '=', tenantId).where('id', 'in', [...ids]).execute();
     },
+    insertEmails: (batch) => insertEmailBatch(k, batch),
   };
 }
 
 export function createUserStore(db: Db): UserStore {
   const k = db.kysely;
   return {
-    transaction: (work) => db.write((trx) => work(writeTx(trx))),
+    transaction: (work) => db.write((trx) => work(writeTx(trx, db.dialect))),
     findTaken: (tenantId, emailKeys, userNameKeys) => findTaken(k, tenantId, emailKeys, userNameKeys),
     async get(tenantId, id) {
       const row = await selectUsers(k).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();

@@ -5,10 +5,10 @@ import type { CatalogEntry, CatalogKind, CatalogStore, Clock, TenantStore } from
 import { invalidInput } from '../tenants/create-tenant.js';
 import { loadTenant } from '../tenants/load-tenant.js';
 import { CODE_PATTERN } from '../users/user.js';
-import { compileValidator } from '../validation.js';
+import { compileValidator, PlainText } from '../validation.js';
 
 export const CatalogEntryBodySchema = Type.Object(
-  { name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
+  { name: Type.Optional(PlainText({ minLength: 1, maxLength: 200 })) },
   { additionalProperties: false },
 );
 const validateBody = compileValidator(CatalogEntryBodySchema);
@@ -48,5 +48,5 @@ export async function getCatalogEntry(deps: Deps, actor: Actor, tenantId: string
 
 export async function deleteCatalogEntry(deps: Deps, actor: Actor, tenantId: string, kind: CatalogKind, code: string): Promise<void> {
   await loadTenant(deps.tenants, actor, 'catalog:write', tenantId);
-  if (!(await deps.catalogs.deleteEntry(tenantId, kind, code))) throw new DomainError('NOT_FOUND', 'No such code.');
+  if (!codePattern.test(code) || !(await deps.catalogs.deleteEntry(tenantId, kind, code))) throw new DomainError('NOT_FOUND', 'No such code.');
 }

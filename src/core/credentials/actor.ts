@@ -36,6 +36,9 @@ export const ACTIONS = {
   'users:read': 'reader',
   'users:write': 'user-manager',
   'users:delete': 'tenant-admin',
+  /** The outbox shows invitation codes while they are undelivered: tenant admins only. */
+  'email:read': 'tenant-admin',
+  'email:configure': 'tenant-admin',
 } as const satisfies Record<string, KeyRole>;
 export type Action = keyof typeof ACTIONS;
 

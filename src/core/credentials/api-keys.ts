@@ -3,15 +3,17 @@ import Type, { type Static } from 'typebox';
 import { DomainError } from '../errors.js';
 import type { ApiKeyRecord, ApiKeyStore, Clock, Ids, TenantStore } from '../ports.js';
 import { loadTenant } from '../tenants/load-tenant.js';
-import { compileValidator } from '../validation.js';
-import { hasRoleAtLeast, KEY_ROLES, type Actor, type KeyRole } from './actor.js';
+import { compileValidator, PlainText } from '../validation.js';
+import { hasRoleAtLeast, isGlobal, KEY_ROLES, type Actor, type KeyRole } from './actor.js';
 import { invalidInput } from '../tenants/create-tenant.js';
 
 const TOKEN_PREFIX = 'mst_';
+/** What an issued key id looks like (`key-` and letters or digits); anything else names no key. */
+const KEY_ID = /^key-[A-Za-z0-9]{1,64}$/;
 
 export const NewApiKeySchema = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name: PlainText({ minLength: 1, maxLength: 200 }),
     role: Type.Union(KEY_ROLES.map((role) => Type.Literal(role))),
   },
   { additionalProperties: false },
@@ -64,13 +66,16 @@ export async function issueApiKey(
 
 export async function listApiKeys(deps: { keys: ApiKeyStore; tenants: TenantStore }, actor: Actor, tenantId: string): Promise<ApiKeyRecord[]> {
   await loadTenant(deps.tenants, actor, 'keys:manage', tenantId);
-  return deps.keys.list(tenantId);
+  const own = await deps.keys.list(tenantId);
+  // Global keys belong to no tenant; a global admin sees (and may revoke) them through any tenant's list.
+  return isGlobal(actor) ? [...own, ...(await deps.keys.list(null))] : own;
 }
 
 export async function revokeApiKey(deps: { keys: ApiKeyStore; tenants: TenantStore; clock: Clock }, actor: Actor, tenantId: string, keyId: string): Promise<void> {
   await loadTenant(deps.tenants, actor, 'keys:manage', tenantId);
-  const key = await deps.keys.get(keyId);
-  if (!key || key.tenantId !== tenantId || !(await deps.keys.revoke(keyId, deps.clock.now().toISOString()))) {
+  const key = KEY_ID.test(keyId) ? await deps.keys.get(keyId) : undefined;
+  const visible = key !== undefined && (key.tenantId === tenantId || (key.tenantId === null && isGlobal(actor)));
+  if (!visible || !(await deps.keys.revoke(keyId, deps.clock.now().toISOString()))) {
     throw new DomainError('NOT_FOUND', 'No such API key.');
   }
 }
@@ -95,7 +100,7 @@ export function createAuthenticator(keys: ApiKeyStore, adminToken: string | unde
       if (!token.startsWith(TOKEN_PREFIX)) throw refuse();
       const rest = token.slice(TOKEN_PREFIX.length);
       const id = rest.slice(0, rest.indexOf('_'));
-      if (!id || (credential.kind === 'basic' && credential.user !== id)) throw refuse();
+      if (!KEY_ID.test(id) || (credential.kind === 'basic' && credential.user !== id)) throw refuse();
       const key = await keys.get(id);
       if (!key || key.revokedAt !== null || !matchesDigest(token, Buffer.from(key.tokenHash, 'hex'))) throw refuse();
       return { keyId: key.id, role: key.role, tenantId: key.tenantId };

@@ -5,13 +5,13 @@ import type { CatalogStore, Clock, Role, TenantStore } from '../ports.js';
 import { invalidInput } from '../tenants/create-tenant.js';
 import { loadTenant } from '../tenants/load-tenant.js';
 import { CODE_PATTERN } from '../users/user.js';
-import { compileValidator } from '../validation.js';
+import { compileValidator, PlainText } from '../validation.js';
 
 export const ROLE_NAME_PATTERN = CODE_PATTERN;
 
 export const RoleBodySchema = Type.Object(
   {
-    description: Type.Optional(Type.String({ maxLength: 500 })),
+    description: Type.Optional(PlainText({ maxLength: 500 })),
     admin: Type.Optional(Type.Boolean({ description: 'Holding this role makes a user an administrator; only a global admin may grant it.' })),
   },
   { additionalProperties: false },
@@ -41,7 +41,7 @@ export async function listRoles(deps: Deps, actor: Actor, tenantId: string): Pro
 
 export async function getRole(deps: Deps, actor: Actor, tenantId: string, name: string): Promise<Role> {
   await loadTenant(deps.tenants, actor, 'catalog:read', tenantId);
-  const [role] = await deps.catalogs.findRoles(tenantId, [name]);
+  const [role] = namePattern.test(name) ? await deps.catalogs.findRoles(tenantId, [name]) : [];
   if (!role) throw new DomainError('NOT_FOUND', 'No such role.');
   return role;
 }
@@ -49,5 +49,5 @@ export async function getRole(deps: Deps, actor: Actor, tenantId: string, name: 
 /** Deletes a role; users holding it lose it. */
 export async function deleteRole(deps: Deps, actor: Actor, tenantId: string, name: string): Promise<void> {
   await loadTenant(deps.tenants, actor, 'catalog:write', tenantId);
-  if (!(await deps.catalogs.deleteRole(tenantId, name))) throw new DomainError('NOT_FOUND', 'No such role.');
+  if (!namePattern.test(name) || !(await deps.catalogs.deleteRole(tenantId, name))) throw new DomainError('NOT_FOUND', 'No such role.');
 }

@@ -2,7 +2,7 @@ import Type, { type Static } from 'typebox';
 import { authorize, type Actor } from '../credentials/actor.js';
 import { DomainError } from '../errors.js';
 import type { Clock, Ids, TenantStore } from '../ports.js';
-import { compileValidator } from '../validation.js';
+import { compileValidator, PlainText } from '../validation.js';
 import {
   DEFAULT_PASSWORD_POLICY,
   DEFAULT_TENANT_ID,
@@ -15,7 +15,7 @@ import {
 
 export const TenantSettingsSchema = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    name: Type.Optional(PlainText({ minLength: 1, maxLength: 200 })),
     seatLimit: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 100_000_000 }), Type.Null()])),
     emailDomains: Type.Optional(Type.Partial(EmailDomainRulesSchema)),
     passwordPolicy: Type.Optional(Type.Partial(PasswordPolicySchema)),

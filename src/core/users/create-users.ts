@@ -2,6 +2,7 @@ import type { Actor } from '../credentials/actor.js';
 import { DomainError, fieldError, itemErrorFrom, type FieldError, type ItemError } from '../errors.js';
 import type { CoreDeps, TakenKeys } from '../ports.js';
 import { loadTenant } from '../tenants/load-tenant.js';
+import { prepareUserEmails, type CreatedUser } from '../email/compose-user-emails.js';
 import { checkReferences } from './check-references.js';
 import type { NewUser, User } from './user.js';
 import { checkDraft, type CheckedDraft } from './validate-draft.js';
@@ -16,6 +17,12 @@ export interface CreateUsersOptions {
   atomic?: boolean;
   /** Send the users their welcome or invitation email (default true). */
   notify?: boolean;
+  /**
+   * Create only if the tenant's users revision is still this one: checked again inside the
+   * write transaction with the tenant row locked, so two requests holding the same revision
+   * cannot both write. A stale revision fails every item with PRECONDITION_FAILED and writes nothing.
+   */
+  expectedUsersRevision?: number;
 }
 
 export type UserOutcome =
@@ -29,6 +36,23 @@ export interface CreateUsersResult {
   atomic: boolean;
   /** False when an atomic batch was refused (nothing was written) or for a dry run. */
   committed: boolean;
+  /** The tenant's users revision after this call: after the write when one was committed, else as last read. */
+  usersRevision?: number;
+}
+
+/** Thrown inside the transaction when the tenant's users revision is not the expected one; never leaves this module. */
+class StaleUsersRevision extends Error {
+  constructor(readonly current: number) {
+    super('users revision is stale');
+  }
+}
+
+/** Every item refused with PRECONDITION_FAILED: the request named a users revision that is no longer current. */
+function preconditionFailed(count: number, dryRun: boolean, atomic: boolean, current: number): CreateUsersResult {
+  const error = fieldError('', 'PRECONDITION_FAILED', `The users revision has changed; it is now ${current}.`);
+  const failures = new Map<number, FieldError[]>();
+  for (let index = 0; index < count; index++) failures.set(index, [error]);
+  return { ...report(count, failures, new Map(), dryRun, atomic, false), usersRevision: current };
 }
 
 /** Thrown inside the transaction to roll an atomic batch back; never leaves this module. */
@@ -72,6 +96,12 @@ export async function createUsers(
   const atomic = options.atomic === true;
   assertBatchSize(drafts.length);
   const tenant = await loadTenant(deps.tenants, actor, 'users:write', tenantId);
+  // A stale revision refuses the request before its content is looked at (RFC 9110 §13.2.2).
+  const expectedRevision = options.expectedUsersRevision;
+  if (expectedRevision !== undefined && tenant.usersRevision !== expectedRevision) {
+    return preconditionFailed(drafts.length, dryRun, atomic, tenant.usersRevision);
+  }
+  let usersRevision = tenant.usersRevision;
 
   const failures = new Map<number, FieldError[]>();
   const fail = (index: number, errors: FieldError[]) => failures.set(index, [...(failures.get(index) ?? []), ...errors]);
@@ -120,8 +150,11 @@ export async function createUsers(
   }
 
   if (dryRun || (atomic && failures.size > 0)) {
-    return report(drafts.length, failures, new Map(), dryRun, atomic, false);
+    return { ...report(drafts.length, failures, new Map(), dryRun, atomic, false), usersRevision };
   }
+
+  // Templates are read now; the messages are composed inside the transaction (step 8).
+  const mail = options.notify === false ? undefined : await prepareUserEmails(deps, tenant);
 
   // 6. Hash outside the transaction: it is the slow part and needs no lock.
   const now = deps.clock.now().toISOString();
@@ -151,7 +184,13 @@ export async function createUsers(
 
   // 7. One transaction: insert, learn which rows the unique indexes refused, take seats.
   try {
+    let revisionAfterWrite: number | undefined;
     const created = await deps.users.transaction(async (tx) => {
+      if (expectedRevision !== undefined) {
+        // The authoritative check: the tenant row stays locked until this transaction ends.
+        usersRevision = await tx.lockUsersRevision(tenant.id);
+        if (usersRevision !== expectedRevision) throw new StaleUsersRevision(usersRevision);
+      }
       const inserted = rows.length > 0 ? await tx.insertUsers(rows) : new Map<string, number>();
       const refused = candidates.filter((_, i) => !inserted.has(rows[i]!.id));
       if (refused.length > 0) {
@@ -163,6 +202,7 @@ export async function createUsers(
       }
       if (inserted.size === 0) return inserted;
       const seats = await tx.addUsers(tenant.id, inserted.size);
+      revisionAfterWrite = seats.usersRevision;
       const excess = seats.seatLimit === null ? 0 : seats.userCount - seats.seatLimit;
       if (excess > 0) {
         // Another request took the seats first: the users last in this batch give theirs back.
@@ -171,9 +211,12 @@ export async function createUsers(
         if (atomic) throw new AtomicRollback(failures);
         const loserIds = losers.map((c) => rows[candidates.indexOf(c)]!.id);
         await tx.deleteUsers(tenant.id, loserIds);
-        await tx.addUsers(tenant.id, -excess);
+        revisionAfterWrite = (await tx.addUsers(tenant.id, -excess)).usersRevision;
         for (const id of loserIds) inserted.delete(id);
       }
+      // 8. The users finally kept get their welcome or invitation in the same transaction:
+      // no user without its message, no message for a user rolled back.
+      if (mail) await tx.insertEmails(mail.compose(createdUsers(candidates, rows, inserted)));
       return inserted;
     });
     const createdByIndex = new Map<number, User>();
@@ -182,11 +225,21 @@ export async function createUsers(
       const number = created.get(row.id);
       if (number !== undefined) createdByIndex.set(index, toUser(row, number));
     });
-    return report(drafts.length, failures, createdByIndex, false, atomic, true);
+    return { ...report(drafts.length, failures, createdByIndex, false, atomic, true), usersRevision: revisionAfterWrite ?? usersRevision };
   } catch (error) {
-    if (error instanceof AtomicRollback) return report(drafts.length, error.failures, new Map(), false, true, false);
+    if (error instanceof StaleUsersRevision) return preconditionFailed(drafts.length, false, atomic, error.current);
+    if (error instanceof AtomicRollback) return { ...report(drafts.length, error.failures, new Map(), false, true, false), usersRevision };
     throw error;
   }
+}
+
+/** The users this call inserted and kept; those without a password of their own are invited to set one. */
+function createdUsers(candidates: readonly Candidate[], rows: readonly NewUser[], inserted: ReadonlyMap<string, number>): CreatedUser[] {
+  return candidates.flatMap(({ draft }, i) => {
+    const row = rows[i]!;
+    const number = inserted.get(row.id);
+    return number === undefined ? [] : [{ user: toUser(row, number), invite: draft.password === undefined }];
+  });
 }
 
 function seatError(): FieldError {

@@ -2,7 +2,7 @@ import type { Actor } from '../credentials/actor.js';
 import { DomainError } from '../errors.js';
 import type { CoreDeps } from '../ports.js';
 import { loadTenant } from '../tenants/load-tenant.js';
-import { identityKey } from './normalise.js';
+import { hasForbiddenCharacters, identityKey } from './normalise.js';
 import type { User } from './user.js';
 
 export const MAX_PAGE_SIZE = 200;
@@ -17,8 +17,10 @@ export interface ListUsersQuery {
 }
 
 function decodeCursor(cursor: string): number {
-  const number = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!Number.isSafeInteger(number) || number < 0) {
+  // Only what nextCursor produces is accepted: base64url of a decimal user number.
+  const decoded = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const number = /^(0|[1-9][0-9]{0,15})$/.test(decoded) ? Number(decoded) : NaN;
+  if (!Number.isSafeInteger(number)) {
     throw new DomainError('INVALID_FIELD', 'The cursor is not valid.', [{ field: 'cursor', code: 'INVALID_FIELD', message: 'The cursor is not valid.' }]);
   }
   return number;
@@ -32,6 +34,13 @@ export async function listUsers(
   query: ListUsersQuery,
 ): Promise<{ users: User[]; nextCursor: string | null }> {
   await loadTenant(deps.tenants, actor, 'users:read', tenantId);
+  for (const field of ['email', 'userName'] as const) {
+    const value = query[field];
+    if (value !== undefined && hasForbiddenCharacters(value)) {
+      const message = `${field} must not contain control characters.`;
+      throw new DomainError('INVALID_FIELD', message, [{ field, code: 'INVALID_FIELD', message }]);
+    }
+  }
   const limit = Math.min(Math.max(query.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
   const users = await deps.users.list(tenantId, {
     emailKey: query.email === undefined ? undefined : identityKey(query.email),

@@ -6,6 +6,7 @@ import { loadTenant } from '../tenants/load-tenant.js';
 import { compileValidator } from '../validation.js';
 import { checkReferences } from './check-references.js';
 import { UserDraftSchema, type User } from './user.js';
+import { isUserId } from './user-id.js';
 import { checkDraft } from './validate-draft.js';
 
 const draftProps = UserDraftSchema.properties;
@@ -53,11 +54,14 @@ export async function updateUser(
   const shaped = validatePatch(input);
   if (!shaped.ok) throw invalid(shaped.errors);
   const patch = shaped.value;
-  const current = await deps.users.get(tenantId, id);
+  const current = isUserId(id) ? await deps.users.get(tenantId, id) : undefined;
   if (!current) throw new DomainError('NOT_FOUND', 'No such user.');
   if (current.revision !== expectedRevision) throw new DomainError('PRECONDITION_FAILED', 'The user has changed since you read it.');
 
-  const checked = checkDraft(tenant, {
+  // The email-domain rules apply to an email being set, not to one the user already has:
+  // blocking a domain must not stop an admin from locking its users out.
+  const rules = patch.email === undefined ? { ...tenant, emailDomains: { allow: [], block: [] } } : tenant;
+  const checked = checkDraft(rules, {
     userName: patch.userName ?? current.userName,
     email: patch.email ?? current.email,
     password: patch.password,

@@ -79,7 +79,8 @@ export function checkDraft(tenant: Tenant, input: unknown): { ok: true; draft: C
       generatePassword,
       name,
       phoneNumber: d.phoneNumber ?? null,
-      roles: [...new Set(d.roles ?? [])],
+      // Sorted by code unit, as storage returns them, so a created user reads back the same.
+      roles: [...new Set(d.roles ?? [])].sort(),
       access: { ...d.access },
       lockedOut: d.lockedOut ?? false,
       approved: d.approved ?? true,

@@ -5,6 +5,7 @@ import { requireActor } from '../shared/authenticate.js';
 import { toDomainError } from '../shared/framework-errors.js';
 import { sendProblem } from '../shared/problem.js';
 import { catalogRoutes } from './catalog-routes.js';
+import { emailRoutes } from './email-routes.js';
 import { nativeStatus } from './map-error.js';
 import { tenantRoutes } from './tenant-routes.js';
 import { userRoutes } from './user-routes.js';
@@ -22,8 +23,11 @@ export async function nativeApi(scope: FastifyInstance, options: { core: CoreDep
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(request, reply, domainError, status);
   });
+  // JSON only: without this, Fastify's built-in text/plain parser would hand a string to the routes.
+  app.removeContentTypeParser('text/plain');
   requireActor(app, options.authenticator);
   tenantRoutes(app, options.core);
   catalogRoutes(app, options.core);
   userRoutes(app, options.core);
+  emailRoutes(app, options.core);
 }

@@ -37,6 +37,11 @@ export function nativeStatus(code: ErrorCode): number {
       return 429;
     case 'SERVER_ERROR':
       return 500;
+    case 'INVITATION_INVALID':
+      return 400;
+    case 'INVITATION_EXPIRED':
+    case 'INVITATION_USED':
+      return 410;
     default: {
       const unhandled: never = code;
       throw new Error(`unmapped error code ${String(unhandled)}`);

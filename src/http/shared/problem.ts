@@ -17,7 +17,7 @@ export const ProblemSchema = Type.Object(
     status: Type.Integer(),
     detail: Type.String(),
     code: Type.String({ description: 'Stable, machine-readable error code.' }),
-    errors: Type.Optional(Type.Array(FieldErrorSchema)),
+    errors: Type.Array(FieldErrorSchema, { description: 'Per-field detail; empty when the problem concerns the whole request.' }),
     requestId: Type.String(),
   },
   { $id: 'Problem', description: 'application/problem+json' },
@@ -48,7 +48,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     status,
     detail: error.message,
     code: error.code,
-    ...(error.errors.length > 0 && { errors: error.errors }),
+    errors: error.errors,
     requestId: String(request.id),
   };
   return reply.code(status).type('application/problem+json').serializer(JSON.stringify).send(body);

@@ -1,0 +1,175 @@
+/**
+ * Email templates: mustache (logic-less; `{{x}}` is HTML-escaped). The subject and the text
+ * part are rendered without escaping, the HTML part with it, and an HTML template may not
+ * use the unescaped forms (`{{{x}}}`, `{{& x}}`), so that no user field reaches the HTML raw.
+ */
+import Mustache from 'mustache';
+import Type from 'typebox';
+import { fieldError, type FieldError } from '../errors.js';
+import { compileValidator } from '../validation.js';
+import type { EmailKind, EmailTemplate } from './email.js';
+
+export const EmailTemplateSchema = Type.Object(
+  {
+    subject: Type.String({ minLength: 1, maxLength: 500, description: 'Mustache template of the subject (rendered on one line).' }),
+    text: Type.String({ minLength: 1, maxLength: 100_000, description: 'Mustache template of the plain-text part.' }),
+    html: Type.String({
+      minLength: 1,
+      maxLength: 200_000,
+      description: 'Mustache template of the HTML part; `{{x}}` is HTML-escaped and the unescaped forms are refused.',
+    }),
+  },
+  { additionalProperties: false },
+);
+const validateShape = compileValidator(EmailTemplateSchema);
+
+/** The variables a template may use. */
+export interface TemplateView {
+  user: {
+    id: string;
+    number: number;
+    userName: string;
+    email: string;
+    givenName: string;
+    familyName: string;
+    /** The formatted name, else the user name. */
+    displayName: string;
+    phoneNumber: string;
+  };
+  tenant: { id: string; name: string };
+  /** Present in invitations only. */
+  invitation?: {
+    token: string;
+    /** The endpoint that redeems the token: POST {token, password}. */
+    acceptUrl: string;
+    expiresAt: string;
+    validHours: number;
+  };
+}
+
+export const TEMPLATE_VARIABLES = [
+  'user.id',
+  'user.number',
+  'user.userName',
+  'user.email',
+  'user.givenName',
+  'user.familyName',
+  'user.displayName',
+  'user.phoneNumber',
+  'tenant.id',
+  'tenant.name',
+  'invitation.token',
+  'invitation.acceptUrl',
+  'invitation.expiresAt',
+  'invitation.validHours',
+] as const;
+
+export const DEFAULT_TEMPLATES: Record<EmailKind, EmailTemplate> = {
+  welcome: {
+    subject: 'Welcome to {{tenant.name}}',
+    text: [
+      'Hello {{user.displayName}},',
+      '',
+      'an account has been created for you at {{tenant.name}}.',
+      'Your user name is {{user.userName}}; sign in with the password you were given.',
+      '',
+      '{{tenant.name}}',
+      '',
+    ].join('\n'),
+    html: [
+      '<!doctype html>',
+      '<html><body>',
+      '<p>Hello {{user.displayName}},</p>',
+      '<p>an account has been created for you at {{tenant.name}}.<br>',
+      'Your user name is <strong>{{user.userName}}</strong>; sign in with the password you were given.</p>',
+      '<p>{{tenant.name}}</p>',
+      '</body></html>',
+      '',
+    ].join('\n'),
+  },
+  invitation: {
+    subject: 'You are invited to {{tenant.name}}',
+    text: [
+      'Hello {{user.displayName}},',
+      '',
+      'an account has been created for you at {{tenant.name}} (user name: {{user.userName}}).',
+      'Choose your password to start using it. Your invitation code is:',
+      '',
+      '    {{invitation.token}}',
+      '',
+      'Send it with the password you choose to {{invitation.acceptUrl}}',
+      'as JSON: {"token": "<the code>", "password": "<your password>"}.',
+      '',
+      'The code works once, until {{invitation.expiresAt}} ({{invitation.validHours}} hours).',
+      'If you did not expect this message, ignore it.',
+      '',
+      '{{tenant.name}}',
+      '',
+    ].join('\n'),
+    html: [
+      '<!doctype html>',
+      '<html><body>',
+      '<p>Hello {{user.displayName}},</p>',
+      '<p>an account has been created for you at {{tenant.name}} (user name: <strong>{{user.userName}}</strong>).',
+      'Choose your password to start using it. Your invitation code is:</p>',
+      '<p><code>{{invitation.token}}</code></p>',
+      '<p>Send it with the password you choose to <code>{{invitation.acceptUrl}}</code>',
+      'as JSON: <code>{"token": "&lt;the code&gt;", "password": "&lt;your password&gt;"}</code>.</p>',
+      '<p>The code works once, until {{invitation.expiresAt}} ({{invitation.validHours}} hours).',
+      'If you did not expect this message, ignore it.</p>',
+      '<p>{{tenant.name}}</p>',
+      '</body></html>',
+      '',
+    ].join('\n'),
+  },
+};
+
+/** Its own parse cache, so that tenants' templates never mix with another user of mustache. */
+const writer = new Mustache.Writer();
+const noEscape = (value: unknown) => String(value);
+
+type Token = [type: string, value: string, start: number, end: number, children?: Token[]];
+
+function hasUnescapedTag(tokens: Token[]): boolean {
+  return tokens.some(([type, , , , children]) => type === '&' || type === '{' || (children !== undefined && hasUnescapedTag(children)));
+}
+
+function hasPartial(tokens: Token[]): boolean {
+  return tokens.some(([type, , , , children]) => type === '>' || (children !== undefined && hasPartial(children)));
+}
+
+/** Checks a template a tenant admin submits; returns the problems (empty when it is usable). */
+export function checkTemplate(input: unknown): { ok: true; template: EmailTemplate } | { ok: false; errors: FieldError[] } {
+  const shaped = validateShape(input);
+  if (!shaped.ok) return shaped;
+  const template = shaped.value;
+  const errors: FieldError[] = [];
+  for (const part of ['subject', 'text', 'html'] as const) {
+    let tokens: Token[];
+    try {
+      tokens = writer.parse(template[part]) as Token[];
+    } catch (error) {
+      errors.push(fieldError(part, 'INVALID_FIELD', `${part} is not a valid mustache template: ${(error as Error).message}`));
+      continue;
+    }
+    if (hasPartial(tokens)) errors.push(fieldError(part, 'INVALID_FIELD', `${part} may not use partials ({{> name}}).`));
+    if (part === 'html' && hasUnescapedTag(tokens)) {
+      errors.push(fieldError(part, 'INVALID_FIELD', 'html may not use unescaped variables ({{{x}}} or {{& x}}); use {{x}}, which escapes HTML.'));
+    }
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, template };
+}
+
+/** A subject is one header line: control characters and line breaks become spaces. */
+function oneLine(value: string): string {
+  return value.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').replace(/\s+/g, ' ').trim().slice(0, 998);
+}
+
+/** Renders the three parts of a message. */
+export function renderTemplate(template: EmailTemplate, view: TemplateView): EmailTemplate {
+  return {
+    subject: oneLine(writer.render(template.subject, view, undefined, { escape: noEscape })),
+    text: writer.render(template.text, view, undefined, { escape: noEscape }),
+    html: writer.render(template.html, view),
+  };
+}
