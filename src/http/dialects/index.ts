@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Authenticator } from '../../core/credentials/api-keys.js';
 import type { CoreDeps } from '../../core/ports.js';
+import { accountDialect } from './account/index.js';
+import { appDialect } from './app/index.js';
+import { batchDialect } from './batch/index.js';
+import { provisioningDialect } from './provisioning/index.js';
 import { simpleDialect } from './simple/index.js';
 
 export interface DialectOptions {
@@ -18,4 +22,8 @@ export type RootUsers = 'batch' | 'simple' | 'none';
 export async function registerDialects(app: FastifyInstance, options: DialectOptions & { rootUsers: RootUsers }): Promise<void> {
   const { rootUsers, ...shared } = options;
   await app.register(simpleDialect, { ...shared, paths: ['/compat/simple/users', ...(rootUsers === 'simple' ? ['/users'] : [])] });
+  await app.register(batchDialect, { ...shared, paths: ['/compat/batch/users', ...(rootUsers === 'batch' ? ['/users'] : [])] });
+  await app.register(appDialect, shared);
+  await app.register(accountDialect, shared);
+  await app.register(provisioningDialect, shared);
 }

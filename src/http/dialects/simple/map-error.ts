@@ -49,6 +49,12 @@ export function simpleError(code: ErrorCode): SimpleError {
       return { status: 415, code };
     case 'PRECONDITION_REQUIRED':
       return { status: 428, code };
+    // Invitations are redeemed through the native API only; mapped as it maps them.
+    case 'INVITATION_INVALID':
+      return { status: 400, code };
+    case 'INVITATION_EXPIRED':
+    case 'INVITATION_USED':
+      return { status: 410, code };
     default: {
       const unhandled: never = code;
       throw new Error(`unmapped error code ${String(unhandled)}`);
