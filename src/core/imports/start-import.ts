@@ -1,0 +1,103 @@
+import type { Actor } from '../credentials/actor.js';
+import { DomainError } from '../errors.js';
+import type { Clock, Ids, TenantStore } from '../ports.js';
+import { loadTenant } from '../tenants/load-tenant.js';
+import { IMPORT_CHUNK_SIZE, STAGE_BATCH_SIZE, type ImportFormat, type ImportJob, type ImportOptions, type ImportStore, type StagedRow } from './import-job.js';
+
+/** How long an upload stays alive without a new row before housekeeping abandons it. */
+export const UPLOAD_LEASE_MS = 60_000;
+
+export interface ImportDeps {
+  tenants: TenantStore;
+  imports: ImportStore;
+  clock: Clock;
+  ids: Ids;
+}
+
+/** An upload as the core reads it: rows parsed while the body streams in, and the body's digest. */
+export interface UploadSource {
+  /** The rows in upload order. Throws a DomainError when the body cannot be read any further (broken JSON, a bad CSV header). */
+  rows(): AsyncIterable<StagedRow>;
+  /** SHA-256 (hex) of the whole body; reads (without parsing) whatever of it is left. */
+  digest(): Promise<string>;
+}
+
+export interface StartImport {
+  format: ImportFormat;
+  options?: Partial<ImportOptions>;
+  /** Names this upload: repeating the request with the same key answers with the same job. */
+  idempotencyKey?: string | undefined;
+}
+
+/**
+ * Stores an upload as an import job and queues it. Every row is written to the database
+ * before this returns, so an accepted job survives a crash; nothing is created yet (the job
+ * runner does that, chunk by chunk). A request repeated with the same idempotency key and the
+ * same body answers with the job it created before (`replayed`); with another body it is
+ * IDEMPOTENCY_KEY_REUSED, and while the first upload is still streaming in, CONFLICT.
+ */
+export async function startImport(
+  deps: ImportDeps,
+  tenantId: string,
+  actor: Actor,
+  request: StartImport,
+  upload: UploadSource,
+): Promise<{ job: ImportJob; replayed: boolean }> {
+  const tenant = await loadTenant(deps.tenants, actor, 'users:write', tenantId);
+  const key = request.idempotencyKey;
+  if (key !== undefined) {
+    const earlier = await deps.imports.findByIdempotencyKey(tenant.id, key);
+    if (earlier?.kind === 'job') {
+      const digest = await upload.digest();
+      if (earlier.bodySha256 !== digest) {
+        throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different upload; use a new key for a new import.');
+      }
+      return { job: earlier.job, replayed: true };
+    }
+    if (earlier?.kind === 'uploading') {
+      if (earlier.leaseUntil > deps.clock.now().toISOString()) {
+        throw new DomainError('CONFLICT', 'An upload with this Idempotency-Key is still streaming in; wait for it to end, then repeat the request.', [], 5);
+      }
+      await deps.imports.abandonUpload(earlier.jobId, deps.clock.now().toISOString());
+    }
+  }
+
+  const options: ImportOptions = {
+    dryRun: request.options?.dryRun === true,
+    notify: request.options?.notify !== false,
+    onConflict: request.options?.onConflict ?? 'fail',
+  };
+  const id = `imp_${deps.ids.uuid().replaceAll('-', '')}`;
+  const leaseUntil = () => new Date(deps.clock.now().getTime() + UPLOAD_LEASE_MS).toISOString();
+  const begun = await deps.imports.beginUpload({
+    id,
+    tenantId: tenant.id,
+    format: request.format,
+    options,
+    actor,
+    idempotencyKey: key ?? null,
+    createdAt: deps.clock.now().toISOString(),
+    uploadLeaseUntil: leaseUntil(),
+  });
+  if (!begun) throw new DomainError('CONFLICT', 'An upload with this Idempotency-Key has just begun; repeat the request in a moment.', [], 5);
+
+  try {
+    let total = 0;
+    let batch: StagedRow[] = [];
+    for await (const row of upload.rows()) {
+      batch.push(row);
+      total++;
+      if (batch.length >= STAGE_BATCH_SIZE) {
+        await deps.imports.stageRows(id, batch, leaseUntil());
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await deps.imports.stageRows(id, batch, leaseUntil());
+    const digest = await upload.digest();
+    const job = await deps.imports.finishUpload(id, total, digest, IMPORT_CHUNK_SIZE, deps.clock.now().toISOString());
+    return { job, replayed: false };
+  } catch (error) {
+    await deps.imports.abandonUpload(id, deps.clock.now().toISOString()).catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { runNextImportChunk, type ChunkReport, type ImportRunDeps } from '../core/imports/process-import-chunk.js';
+
+/** The part of a pino/Fastify logger the runner uses. */
+export interface RunnerLog {
+  debug(details: object, message: string): void;
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+export interface ImportRunnerOptions {
+  deps: ImportRunDeps;
+  log?: RunnerLog;
+  /** How long a claimed chunk stays this process's; another process takes it over after that. */
+  leaseMs?: number;
+  /** The wait between two looks for work when there was none. */
+  pollIntervalMs?: number;
+  /** How often housekeeping (abandoned uploads, staged rows of ended jobs) runs. */
+  cleanUpIntervalMs?: number;
+  /** Names this runner in chunk claims; unique per process by default. */
+  owner?: string;
+  /**
+   * Chunks processed at once (default 1). On PostgreSQL two overlap one chunk's validation
+   * with another's database work; on SQLite, whose driver works on this thread, one is best.
+   */
+  concurrency?: number;
+}
+
+export interface ImportRunner {
+  /** Starts working through the queued jobs in the background. */
+  start(): void;
+  /** Stops after the chunk in flight has committed (or rolled back), so that no chunk is cut off half-way. */
+  stop(): Promise<void>;
+  /** Looks for work at once instead of at the end of the current wait. */
+  wake(): void;
+  /** One chunk now, if one is due. */
+  runOnce(): Promise<ChunkReport>;
+  /** Chunks until none is due: every job that could run has run to its end. */
+  drain(): Promise<void>;
+}
+
+const SILENT: RunnerLog = { debug() {}, info() {}, warn() {}, error() {} };
+/** Staged rows deleted per housekeeping statement. */
+const CLEAN_UP_BATCH = 5000;
+
+/**
+ * Runs import jobs from inside the server process, one chunk at a time. Several processes
+ * over one PostgreSQL database each run one and share the work chunk by chunk; a chunk whose
+ * process died is taken over when its lease runs out. Nothing is lost by a restart: the
+ * staged rows and the progress are in the database, committed with each chunk's users.
+ */
+export function createImportRunner(options: ImportRunnerOptions): ImportRunner {
+  const { deps } = options;
+  const log = options.log ?? SILENT;
+  const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const leaseMs = options.leaseMs ?? 60_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const cleanUpIntervalMs = options.cleanUpIntervalMs ?? 10_000;
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+
+  let running = false;
+  let loop: Promise<unknown> | undefined;
+  let lastCleanUp = 0;
+
+  /** The loops waiting for work; a wake ends every wait at once. */
+  const sleepers = new Set<() => void>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      sleepers.add(done);
+    });
+  const wakeAll = () => {
+    for (const done of [...sleepers]) done();
+  };
+
+  async function runOnce(): Promise<ChunkReport> {
+    const report = await runNextImportChunk(deps, owner, leaseMs);
+    switch (report.status) {
+      case 'done':
+        log.debug({ importId: report.jobId, chunk: report.chunkNo, ...report.counts }, 'import chunk committed');
+        break;
+      case 'lost':
+        log.warn({ importId: report.jobId, chunk: report.chunkNo }, 'import chunk not committed: the job was cancelled or another process took the chunk over');
+        break;
+      case 'job-failed':
+        log.error({ importId: report.jobId, chunk: report.chunkNo, reason: report.reason }, 'import job failed');
+        break;
+      case 'error':
+        log.error({ importId: report.jobId, chunk: report.chunkNo, err: report.error }, 'import chunk failed; it will be tried again');
+        break;
+      case 'idle':
+        break;
+    }
+    return report;
+  }
+
+  async function cleanUp(force = false): Promise<void> {
+    const now = Date.now();
+    if (!force && now - lastCleanUp < cleanUpIntervalMs) return;
+    lastCleanUp = now;
+    await cleanUpRounds();
+  }
+
+  async function cleanUpRounds(): Promise<void> {
+    // Bounded rounds: a large cancelled upload is cleared over several passes, between chunks.
+    for (let round = 0; round < 20; round++) {
+      if (!(await deps.imports.cleanUp(deps.clock.now().toISOString(), CLEAN_UP_BATCH))) return;
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      let busy = false;
+      try {
+        busy = (await runOnce()).status !== 'idle';
+        await cleanUp();
+      } catch (error) {
+        log.error({ err: error }, 'import round failed; retrying after the poll interval');
+        busy = false;
+      }
+      if (running && !busy) await sleep(pollIntervalMs);
+      // SQLite's driver answers on this thread without ever leaving the microtask queue: give
+      // requests waiting for the event loop their turn between two chunks.
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = Promise.all(Array.from({ length: concurrency }, () => run()));
+    },
+    async stop() {
+      running = false;
+      wakeAll();
+      await loop;
+      loop = undefined;
+    },
+    wake() {
+      wakeAll();
+    },
+    runOnce,
+    async drain() {
+      while ((await runOnce()).status !== 'idle');
+      await cleanUpRounds();
+    },
+  };
+}

@@ -1,0 +1,372 @@
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { KeyRole } from '../core/credentials/actor.js';
+import type { ErrorCode } from '../core/errors.js';
+import type { ClaimedChunk, ImportChunkTx, ImportJob, ImportStore, StagedRow } from '../core/imports/import-job.js';
+import { uniqueViolation, type Db } from './database.js';
+import type { Database, ImportJobsTable } from './schema.js';
+import { userWritesIn } from './user-store.js';
+
+/** Rows per INSERT of error rows: 500 × 7 parameters stays under both databases' limits. */
+const ERROR_INSERT_CHUNK = 500;
+const CHUNK_INSERT_CHUNK = 500;
+
+/** The states the API shows; `uploading` and `abandoned` are internal. */
+const VISIBLE_STATES = ['queued', 'running', 'completed', 'cancelled', 'failed'] as const;
+const ACTIVE_STATES = ['queued', 'running'] as const;
+const ENDED_STATES = ['completed', 'cancelled', 'failed', 'abandoned'] as const;
+
+/** Fields of a staged draft that are secrets: they wait in the staging table encrypted. */
+const SECRET_FIELDS = ['password', 'confirmPassword', 'passwordHash'];
+const SEALED = 'sealed:';
+
+function hasSecrets(draft: unknown): boolean {
+  return typeof draft === 'object' && draft !== null && SECRET_FIELDS.some((f) => f in draft);
+}
+
+/** AES-256-GCM with the job's own key: iv, tag and ciphertext, base64, behind a marker. */
+function seal(key: Buffer, text: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+  return SEALED + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
+}
+
+function unseal(key: Buffer, sealed: string): string {
+  const raw = Buffer.from(sealed.slice(SEALED.length), 'base64');
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+  decipher.setAuthTag(raw.subarray(12, 28));
+  return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+}
+
+function toJob(row: Selectable<ImportJobsTable>): ImportJob {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    state: row.state as ImportJob['state'],
+    format: row.format as ImportJob['format'],
+    options: { dryRun: row.dry_run === 1, notify: row.notify === 1, onConflict: row.on_conflict as 'fail' | 'skip' },
+    total: Number(row.total),
+    processed: Number(row.processed),
+    created: Number(row.created),
+    failed: Number(row.failed),
+    skipped: Number(row.skipped),
+    actor: { keyId: row.actor_key_id, role: row.actor_role as KeyRole, tenantId: row.actor_tenant_id },
+    idempotencyKey: row.idempotency_key,
+    error: row.error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+function chunkWrites(k: Kysely<Database>): ImportChunkTx {
+  return {
+    async completeChunk(chunk, counts, errors, at) {
+      const released = await k
+        .deleteFrom('import_chunks')
+        .where('job_id', '=', chunk.job.id)
+        .where('chunk_no', '=', chunk.chunkNo)
+        .where('lease_owner', '=', chunk.claim)
+        .executeTakeFirst();
+      if (Number(released.numDeletedRows) !== 1) return false;
+      const n = counts.processed;
+      const progressed = await k
+        .updateTable('import_jobs')
+        .set({
+          processed: sql`processed + ${n}`,
+          created: sql`created + ${counts.created}`,
+          failed: sql`failed + ${counts.failed}`,
+          skipped: sql`skipped + ${counts.skipped}`,
+          state: sql`case when processed + ${n} >= total then 'completed' else state end`,
+          finished_at: sql`case when processed + ${n} >= total then ${at} else finished_at end`,
+          seal_key: sql`case when processed + ${n} >= total then null else seal_key end`,
+          updated_at: at,
+        })
+        .where('id', '=', chunk.job.id)
+        .where('state', '=', 'running')
+        .executeTakeFirst();
+      if (Number(progressed.numUpdatedRows) !== 1) return false;
+      const seqOf = new Map<number, number>();
+      const errorRows = errors.map((e) => {
+        const seq = seqOf.get(e.row) ?? 0;
+        seqOf.set(e.row, seq + 1);
+        return { job_id: chunk.job.id, row_number: e.row, seq, email: e.email, code: e.code, field: e.field, message: e.message };
+      });
+      for (let i = 0; i < errorRows.length; i += ERROR_INSERT_CHUNK) {
+        await k.insertInto('import_errors').values(errorRows.slice(i, i + ERROR_INSERT_CHUNK)).execute();
+      }
+      await k
+        .deleteFrom('import_rows')
+        .where('job_id', '=', chunk.job.id)
+        .where('row_number', '>=', chunk.firstRow)
+        .where('row_number', '<=', chunk.lastRow)
+        .execute();
+      return true;
+    },
+  };
+}
+
+export function createImportStore(db: Db): ImportStore {
+  const k = db.kysely;
+  /** Seal keys of the uploads this process is receiving, so that staging needs no read per batch. */
+  const uploadKeys = new Map<string, Buffer>();
+
+  async function sealKeyOf(jobId: string): Promise<Buffer | undefined> {
+    const cached = uploadKeys.get(jobId);
+    if (cached) return cached;
+    const row = await k.selectFrom('import_jobs').select('seal_key').where('id', '=', jobId).executeTakeFirst();
+    return row?.seal_key ? Buffer.from(row.seal_key, 'base64') : undefined;
+  }
+
+  function readRow(key: Buffer | undefined, row: { row_number: number; data: string | null; problem: string | null }): StagedRow {
+    const number = Number(row.row_number);
+    if (row.data === null) {
+      const { email, ...problem } = JSON.parse(row.problem ?? '{}') as { field: string; code: ErrorCode; message: string; email?: string };
+      return { row: number, problem, ...(email !== undefined && { email }) };
+    }
+    if (row.data.startsWith(SEALED)) {
+      if (!key) throw new Error(`the rows of import job are sealed and its key is gone`);
+      return { row: number, draft: JSON.parse(unseal(key, row.data)) };
+    }
+    return { row: number, draft: JSON.parse(row.data) };
+  }
+
+  const visible = () => k.selectFrom('import_jobs').selectAll().where('state', 'in', [...VISIBLE_STATES]);
+
+  return {
+    async beginUpload(job) {
+      const key = randomBytes(32);
+      try {
+        await k
+          .insertInto('import_jobs')
+          .values({
+            id: job.id,
+            tenant_id: job.tenantId,
+            state: 'uploading',
+            format: job.format,
+            dry_run: job.options.dryRun ? 1 : 0,
+            notify: job.options.notify ? 1 : 0,
+            on_conflict: job.options.onConflict,
+            actor_key_id: job.actor.keyId,
+            actor_role: job.actor.role,
+            actor_tenant_id: job.actor.tenantId,
+            idempotency_key: job.idempotencyKey,
+            seal_key: key.toString('base64'),
+            upload_lease_until: job.uploadLeaseUntil,
+            created_at: job.createdAt,
+            updated_at: job.createdAt,
+          })
+          .execute();
+      } catch (error) {
+        if (uniqueViolation(error)) return false;
+        throw error;
+      }
+      uploadKeys.set(job.id, key);
+      return true;
+    },
+
+    async findByIdempotencyKey(tenantId, key) {
+      const row = await k.selectFrom('import_jobs').selectAll().where('tenant_id', '=', tenantId).where('idempotency_key', '=', key).executeTakeFirst();
+      if (!row || row.state === 'abandoned') return undefined;
+      if (row.state === 'uploading') return { kind: 'uploading', jobId: row.id, leaseUntil: row.upload_lease_until ?? '' };
+      return { kind: 'job', job: toJob(row), bodySha256: row.body_sha256 };
+    },
+
+    async stageRows(jobId, rows, leaseUntil) {
+      if (rows.length === 0) return;
+      const key = await sealKeyOf(jobId);
+      const values = rows.map((r) => {
+        if ('problem' in r) return { job_id: jobId, row_number: r.row, data: null, problem: JSON.stringify({ ...r.problem, ...(r.email !== undefined && { email: r.email }) }) };
+        const json = JSON.stringify(r.draft ?? null);
+        return { job_id: jobId, row_number: r.row, data: key && hasSecrets(r.draft) ? seal(key, json) : json, problem: null };
+      });
+      await db.write(async (trx) => {
+        await trx.insertInto('import_rows').values(values).execute();
+        await trx.updateTable('import_jobs').set({ upload_lease_until: leaseUntil }).where('id', '=', jobId).execute();
+      });
+    },
+
+    async finishUpload(jobId, total, bodySha256, chunkSize, at) {
+      const row = await db.write(async (trx) => {
+        const done = total === 0;
+        const job = await trx
+          .updateTable('import_jobs')
+          .set({
+            state: done ? 'completed' : 'queued',
+            total,
+            body_sha256: bodySha256,
+            upload_lease_until: null,
+            updated_at: at,
+            ...(done && { started_at: at, finished_at: at, seal_key: null }),
+          })
+          .where('id', '=', jobId)
+          .where('state', '=', 'uploading')
+          .returningAll()
+          .executeTakeFirst();
+        if (!job) throw new Error('the upload was abandoned before it ended');
+        const chunks = [];
+        for (let first = 1, no = 0; first <= total; first += chunkSize, no++) {
+          chunks.push({ job_id: jobId, chunk_no: no, first_row: first, last_row: Math.min(total, first + chunkSize - 1) });
+        }
+        for (let i = 0; i < chunks.length; i += CHUNK_INSERT_CHUNK) {
+          await trx.insertInto('import_chunks').values(chunks.slice(i, i + CHUNK_INSERT_CHUNK)).execute();
+        }
+        return job;
+      });
+      uploadKeys.delete(jobId);
+      return toJob(row);
+    },
+
+    async abandonUpload(jobId, at) {
+      uploadKeys.delete(jobId);
+      await k
+        .updateTable('import_jobs')
+        .set({ state: 'abandoned', idempotency_key: null, seal_key: null, updated_at: at, finished_at: at })
+        .where('id', '=', jobId)
+        .where('state', '=', 'uploading')
+        .execute();
+    },
+
+    async get(tenantId, id) {
+      const row = await visible().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row ? toJob(row) : undefined;
+    },
+
+    async list(tenantId, query) {
+      let q = visible().where('tenant_id', '=', tenantId);
+      if (query.idempotencyKey !== undefined) q = q.where('idempotency_key', '=', query.idempotencyKey);
+      const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
+      return rows.map(toJob);
+    },
+
+    async cancel(tenantId, id, at) {
+      const row = await db.write(async (trx) => {
+        const cancelled = await trx
+          .updateTable('import_jobs')
+          .set({ state: 'cancelled', finished_at: at, updated_at: at, seal_key: null })
+          .where('tenant_id', '=', tenantId)
+          .where('id', '=', id)
+          .where('state', 'in', [...ACTIVE_STATES])
+          .returningAll()
+          .executeTakeFirst();
+        // With its chunks gone, a chunk being processed now cannot commit (its claim is gone too).
+        if (cancelled) await trx.deleteFrom('import_chunks').where('job_id', '=', id).execute();
+        return cancelled ?? (await trx.selectFrom('import_jobs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).where('state', 'in', [...VISIBLE_STATES]).executeTakeFirst());
+      });
+      return row ? toJob(row) : undefined;
+    },
+
+    async claimChunk(owner, now, leaseUntil) {
+      const claim = `${owner}/${randomUUID()}`;
+      const claimed = await db.write(async (trx) => {
+        let due = trx
+          .selectFrom('import_chunks')
+          .select('seq')
+          .where('job_id', 'in', trx.selectFrom('import_jobs').select('id').where('state', 'in', [...ACTIVE_STATES]))
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+          .orderBy('seq')
+          .limit(1);
+        // PostgreSQL: a chunk another process is claiming right now is skipped, not waited for.
+        // SQLite: BEGIN IMMEDIATE already serialises claims.
+        if (db.dialect === 'postgres') due = due.forUpdate().skipLocked();
+        const chunk = await trx
+          .updateTable('import_chunks')
+          .set((eb) => ({ lease_owner: claim, lease_until: leaseUntil, attempts: eb('attempts', '+', 1) }))
+          .where('seq', '=', due)
+          .returningAll()
+          .executeTakeFirst();
+        if (!chunk) return undefined;
+        const job = await trx
+          .updateTable('import_jobs')
+          .set({ state: 'running', started_at: sql`coalesce(started_at, ${now})`, updated_at: now })
+          .where('id', '=', chunk.job_id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { chunk, job };
+      });
+      if (!claimed) return undefined;
+      const { chunk, job } = claimed;
+      const key = job.seal_key ? Buffer.from(job.seal_key, 'base64') : undefined;
+      const rows = await k
+        .selectFrom('import_rows')
+        .select(['row_number', 'data', 'problem'])
+        .where('job_id', '=', chunk.job_id)
+        .where('row_number', '>=', chunk.first_row)
+        .where('row_number', '<=', chunk.last_row)
+        .orderBy('row_number')
+        .execute();
+      const result: ClaimedChunk = {
+        job: toJob(job),
+        chunkNo: Number(chunk.chunk_no),
+        firstRow: Number(chunk.first_row),
+        lastRow: Number(chunk.last_row),
+        claim,
+        attempts: Number(chunk.attempts),
+        rows: rows.map((r) => readRow(key, r)),
+      };
+      return result;
+    },
+
+    async releaseChunk(chunk) {
+      const result = await k
+        .updateTable('import_chunks')
+        .set({ lease_owner: null, lease_until: null })
+        .where('job_id', '=', chunk.job.id)
+        .where('chunk_no', '=', chunk.chunkNo)
+        .where('lease_owner', '=', chunk.claim)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async failJob(jobId, reason, at) {
+      await db.write(async (trx) => {
+        const failed = await trx
+          .updateTable('import_jobs')
+          .set({ state: 'failed', error: reason, finished_at: at, updated_at: at, seal_key: null })
+          .where('id', '=', jobId)
+          .where('state', 'in', [...ACTIVE_STATES])
+          .executeTakeFirst();
+        if (Number(failed.numUpdatedRows) > 0) await trx.deleteFrom('import_chunks').where('job_id', '=', jobId).execute();
+      });
+    },
+
+    chunkTransaction: (work) => db.write((trx) => work(userWritesIn(trx, db.dialect), chunkWrites(trx))),
+
+    async errors(jobId, after, limit) {
+      let q = k.selectFrom('import_errors').select(['row_number', 'seq', 'email', 'code', 'field', 'message']).where('job_id', '=', jobId);
+      if (after) {
+        q = q.where((eb) => eb.or([eb('row_number', '>', after.row), eb.and([eb('row_number', '=', after.row), eb('seq', '>', after.seq)])]));
+      }
+      const rows = await q.orderBy('row_number').orderBy('seq').limit(limit).execute();
+      const last = rows.at(-1);
+      return {
+        errors: rows.map((r) => ({ row: Number(r.row_number), email: r.email, code: r.code as ErrorCode, field: r.field, message: r.message })),
+        next: rows.length === limit && last ? { row: Number(last.row_number), seq: Number(last.seq) } : null,
+      };
+    },
+
+    async cleanUp(now, limit) {
+      await k
+        .updateTable('import_jobs')
+        .set({ state: 'abandoned', idempotency_key: null, seal_key: null, updated_at: now, finished_at: now })
+        .where('state', '=', 'uploading')
+        .where('upload_lease_until', '<', now)
+        .execute();
+      const job = await k.selectFrom('import_jobs').select(['id', 'state']).where('state', 'in', [...ENDED_STATES]).where('cleaned', '=', 0).orderBy('updated_at').limit(1).executeTakeFirst();
+      if (!job) return false;
+      const batch = k.selectFrom('import_rows').select('row_number').where('job_id', '=', job.id).orderBy('row_number').limit(limit);
+      const deleted = await k.deleteFrom('import_rows').where('job_id', '=', job.id).where('row_number', 'in', batch).executeTakeFirst();
+      if (Number(deleted.numDeletedRows) < limit) {
+        await db.write(async (trx) => {
+          await trx.deleteFrom('import_chunks').where('job_id', '=', job.id).execute();
+          // An abandoned upload was never a job anyone saw: it goes entirely.
+          if (job.state === 'abandoned') await trx.deleteFrom('import_jobs').where('id', '=', job.id).execute();
+          else await trx.updateTable('import_jobs').set({ cleaned: 1 }).where('id', '=', job.id).execute();
+        });
+      }
+      return true;
+    },
+  };
+}
