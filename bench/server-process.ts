@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -7,8 +7,18 @@ import { freePort, startPostgres, type PostgresServer } from '../test/helpers/po
 
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
+export interface LoopFigures {
+  maxMs: number;
+  p99Ms: number;
+  meanMs: number;
+}
+
 export interface RunningMuster {
   baseUrl: string;
+  /** The server's event-loop delay since the previous call (the first call starts the count). */
+  loop(): Promise<LoopFigures>;
+  /** The server process's peak resident memory so far (VmHWM), in MiB. */
+  peakRssMiB(): number;
   stop(): Promise<void>;
 }
 
@@ -31,7 +41,8 @@ export async function startMuster(kind: 'sqlite' | 'postgres', postgres?: Postgr
     databaseUrl = postgres.adminUrl.replace(/\/postgres$/, `/${name}`);
     cleanup = async () => {};
   }
-  const child: ChildProcess = spawn(process.execPath, ['dist/server.js'], {
+  const loopFile = join(mkdtempSync(join(tmpdir(), 'muster-loop-')), 'loop.json');
+  const child: ChildProcess = spawn(process.execPath, ['--import', './bench/loop-monitor.mjs', 'dist/server.js'], {
     env: {
       ...process.env,
       PORT: String(port),
@@ -40,6 +51,7 @@ export async function startMuster(kind: 'sqlite' | 'postgres', postgres?: Postgr
       MUSTER_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
       MUSTER_RATE_LIMIT: '100000000',
       LOG_LEVEL: 'warn',
+      MUSTER_BENCH_LOOP_FILE: loopFile,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -54,6 +66,23 @@ export async function startMuster(kind: 'sqlite' | 'postgres', postgres?: Postgr
   }
   return {
     baseUrl,
+    async loop() {
+      rmSync(loopFile, { force: true });
+      child.kill('SIGUSR2');
+      for (let i = 0; i < 200; i++) {
+        try {
+          return JSON.parse(readFileSync(loopFile, 'utf8')) as LoopFigures;
+        } catch {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      throw new Error('the server wrote no event-loop figures');
+    },
+    peakRssMiB() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return kb / 1024;
+    },
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { createAuthenticator } from './core/credentials/api-keys.js';
@@ -12,6 +13,8 @@ import { toDomainError } from './http/shared/framework-errors.js';
 import { registerOpenApi } from './http/shared/openapi.js';
 import { ProblemSchema, sendProblem } from './http/shared/problem.js';
 import { registerRateLimit } from './http/shared/rate-limit.js';
+import { registerIdempotency } from './http/shared/idempotency.js';
+import { registerJsonBodyParser } from './http/shared/json-body.js';
 import { DomainError } from './core/errors.js';
 
 export interface AppOptions {
@@ -20,9 +23,38 @@ export interface AppOptions {
   rateLimitPerMinute: number;
   rootUsers: RootUsers;
   bodyLimit?: number;
+  /** The largest import upload in bytes (its body is streamed, outside `bodyLimit`); default 2 GiB. */
+  importMaxBytes?: number;
   logger?: FastifyServerOptions['logger'];
   version?: string;
+  /** Connection limits; each defaults to the value in DEFAULT_LIMITS. */
+  limits?: Partial<ConnectionLimits>;
+  /** Browser origins allowed by CORS (`*` for any); none by default, and then no CORS header is ever sent. */
+  corsOrigins?: readonly string[];
+  /** Password checks per minute for one login of one tenant (POST …/credentials/verify); default 10. */
+  verifyRateLimitPerMinute?: number;
 }
+
+export interface ConnectionLimits {
+  /** Most bytes of request line and headers; past it Node answers 431. */
+  maxHeaderBytes: number;
+  /** Time allowed to send the headers; then the connection is closed. */
+  headersTimeoutMs: number;
+  /** Time allowed to send the whole request; then the connection is closed. */
+  requestTimeoutMs: number;
+  /** Time a connection may stay silent before it is closed. */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ConnectionLimits = {
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 120_000,
+  idleTimeoutMs: 60_000,
+};
+
+/** Response headers a browser script may read when CORS lets it call. */
+const CORS_EXPOSED_HEADERS = ['location', 'etag', 'retry-after', 'x-request-id', 'ac-revision', 'idempotent-replayed', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'];
 
 /** Never logged: credentials, passwords and tokens wherever they appear. */
 export const REDACTED_PATHS = [
@@ -41,28 +73,57 @@ export const REDACTED_PATHS = [
 
 /** Builds the whole HTTP application over the given core; never listens (server.ts does). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  // Node refuses a headers timeout longer than the request timeout.
+  const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024,
+    http: {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout,
+      // Node checks the two timeouts above every this many ms (30 s by default, which would let a slow client stay that much longer).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
-    connectionTimeout: 60_000,
-    requestTimeout: 120_000,
+    connectionTimeout: limits.idleTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: 10_000,
     ajv: { customOptions: { strict: false } },
   });
   app.setValidatorCompiler(createValidatorCompiler());
+  registerJsonBodyParser(app);
+  // Once the server is closing (SIGTERM), a response that is still finishing closes its
+  // connection: the process then exits when the last one is out, not when keep-alive times out.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   app.addSchema(ProblemSchema);
 
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  if (options.corsOrigins && options.corsOrigins.length > 0) {
+    const origins = options.corsOrigins;
+    await app.register(cors, {
+      origin: origins.includes('*') ? '*' : [...origins],
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'if-match', 'idempotency-key', 'x-request-id', 'appkey'],
+      exposedHeaders: CORS_EXPOSED_HEADERS,
+      maxAge: 600,
+    });
+  }
   await registerOpenApi(app, options.version ?? '0.0.0');
   await registerRateLimit(app, options.rateLimitPerMinute);
+  // Before any scope is registered, so that its hooks reach the create routes of every dialect.
+  registerIdempotency(app, options.core);
 
   app.setErrorHandler((error, request, reply) => {
     const domainError = toDomainError(error);
@@ -75,7 +136,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get('/healthz', { schema: { tags: ['system'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
 
   const authenticator = createAuthenticator(options.core.keys, options.adminToken);
-  await app.register(nativeApi, { prefix: '/v1', core: options.core, authenticator });
+  await app.register(nativeApi, { prefix: '/v1', core: options.core, authenticator, verifyRateLimitPerMinute: options.verifyRateLimitPerMinute, importMaxBytes: options.importMaxBytes });
   // The one /v1 route without an API key: the invitation token is its credential.
   await app.register(invitationApi, { prefix: '/v1', core: options.core });
   await registerDialects(app, { core: options.core, authenticator, rootUsers: options.rootUsers });

@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { buildApp, REDACTED_PATHS } from './app.js';
 import { loadConfig } from './config/config.js';
+import { createArgon2Hasher } from './core/passwords/argon2-hasher.js';
 import { createDependencies, prepareDatabase } from './dependencies.js';
 import { startEmailDelivery, type EmailDelivery } from './email/email-delivery.js';
+import { createImportRunner, type ImportRunner } from './imports/import-runner.js';
 import { openDatabase } from './storage/database.js';
 
 const config = loadConfig();
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const db = openDatabase(config.DATABASE_URL);
 const core = createDependencies(db, {
+  hasher: createArgon2Hasher({ concurrency: config.MUSTER_HASH_CONCURRENCY, queueDepth: config.MUSTER_HASH_QUEUE_DEPTH }),
   email: {
     from: config.MUSTER_MAIL_FROM,
     invitationTtlHours: config.MUSTER_INVITATION_TTL_HOURS,
@@ -23,17 +26,28 @@ const app = await buildApp({
   rateLimitPerMinute: config.MUSTER_RATE_LIMIT,
   rootUsers: config.MUSTER_ROOT_USERS,
   bodyLimit: config.MUSTER_BODY_LIMIT,
+  importMaxBytes: config.MUSTER_IMPORT_MAX_BYTES,
+  verifyRateLimitPerMinute: config.MUSTER_VERIFY_RATE_LIMIT,
+  limits: {
+    maxHeaderBytes: config.MUSTER_MAX_HEADER_BYTES,
+    headersTimeoutMs: config.MUSTER_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: config.MUSTER_REQUEST_TIMEOUT_MS,
+    idleTimeoutMs: config.MUSTER_IDLE_TIMEOUT_MS,
+  },
+  corsOrigins: config.MUSTER_CORS_ORIGINS?.split(',').map((origin) => origin.trim()),
   version,
   logger: { level: config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
 });
 
 let email: EmailDelivery | undefined;
+let imports: ImportRunner | undefined;
 let closing = false;
 async function shutdown(signal: string): Promise<void> {
   if (closing) return;
   closing = true;
   app.log.info({ signal }, 'draining in-flight requests, then stopping');
-  await app.close();
+  // The import chunk in flight commits (or rolls back) first; the rest of its job waits in the database.
+  await Promise.all([app.close(), imports?.stop()]);
   // The sends in flight finish; what is still pending waits in the outbox for the next start.
   await email?.stop();
   await db.close();
@@ -44,3 +58,10 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await app.listen({ port: config.PORT, host: config.HOST });
 email = startEmailDelivery(db, config.SMTP_URL, app.log);
+imports = createImportRunner({
+  deps: core,
+  log: app.log,
+  leaseMs: config.MUSTER_IMPORT_LEASE_SECONDS * 1000,
+  concurrency: config.MUSTER_IMPORT_CONCURRENCY ?? (db.dialect === 'postgres' ? 2 : 1),
+});
+imports.start();

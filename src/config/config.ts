@@ -11,6 +11,28 @@ export const ConfigSchema = Type.Object({
   MUSTER_ROOT_USERS: Type.Union(ROOT_USERS.map((v) => Type.Literal(v)), { default: 'simple' }),
   MUSTER_RATE_LIMIT: Type.Integer({ minimum: 1, default: 600 }),
   MUSTER_BODY_LIMIT: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 }),
+  /** The largest import upload (POST …/imports), which the body limit above does not cover: 2 GiB by default. */
+  MUSTER_IMPORT_MAX_BYTES: Type.Integer({ minimum: 1024, default: 2 * 1024 ** 3 }),
+  /** How long an import chunk stays claimed by a process; after a crash, another process takes it over once this has passed. */
+  MUSTER_IMPORT_LEASE_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
+  /** Import chunks one process works on at once; unset: 2 on PostgreSQL, 1 on SQLite. */
+  MUSTER_IMPORT_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
+  /** Password hashes computed at once; unset: one per core. */
+  MUSTER_HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+  /** Interactive password hashes that may wait; past it a create answers 503 with Retry-After. Unset: 1000 per hashing slot. */
+  MUSTER_HASH_QUEUE_DEPTH: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Password checks per minute for one login of one tenant (POST …/credentials/verify). */
+  MUSTER_VERIFY_RATE_LIMIT: Type.Integer({ minimum: 1, default: 10 }),
+  /** The most bytes of request line and headers; past it the answer is 431. */
+  MUSTER_MAX_HEADER_BYTES: Type.Integer({ minimum: 1024, maximum: 1024 * 1024, default: 16 * 1024 }),
+  /** How long a client may take to send its headers; then the connection is closed. */
+  MUSTER_HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 20_000 }),
+  /** How long a client may take to send its whole request (headers and body); then the connection is closed. */
+  MUSTER_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 120_000 }),
+  /** How long a connection may stay silent (no byte either way) before it is closed. */
+  MUSTER_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 60_000 }),
+  /** Browser origins allowed to call the API (CORS), comma-separated, or `*`; unset: none. */
+  MUSTER_CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^(\\*|https?://[^,\\s/]+(,\\s*https?://[^,\\s/]+)*)$' })),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MUSTER_MAIL_FROM: Type.String({ minLength: 3, default: 'Muster <no-reply@muster.invalid>' }),
   MUSTER_INVITATION_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 365, default: 72 }),

@@ -32,6 +32,10 @@ export const ERROR_CODES = [
   'INVITATION_EXPIRED',
   /** The invitation was already redeemed; each works once. */
   'INVITATION_USED',
+  /** The Idempotency-Key was already used, within 24 hours, for a request with another method, path or body. */
+  'IDEMPOTENCY_KEY_REUSED',
+  /** The password-hashing queue is full: retry after Retry-After seconds; nothing was done. */
+  'SERVICE_BUSY',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

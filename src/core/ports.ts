@@ -3,6 +3,9 @@
  * randomness are injected, so a test can fix the clock and the ids and use a real database.
  */
 import type { Actor, KeyRole } from './credentials/actor.js';
+import type { AuditAction, AuditEvent } from './audit/audit.js';
+import type { ImportStore } from './imports/import-job.js';
+import type { IdempotencyStore } from './idempotency/idempotency.js';
 import type {
   ClaimedMessage,
   EmailBatch,
@@ -15,6 +18,7 @@ import type {
 } from './email/email.js';
 import type { Tenant } from './tenants/tenant.js';
 import type { NewUser, User } from './users/user.js';
+import type { UserFilter, UserSortAttribute } from './users/user-filter.js';
 
 export interface Clock {
   now(): Date;
@@ -27,11 +31,44 @@ export interface Ids {
   secret(bytes: number): string;
 }
 
+/** `interactive`: someone waits (refused with SERVICE_BUSY when the queue is full); `background`: import jobs, run only on spare capacity. */
+export type HashPriority = 'interactive' | 'background';
+
 export interface PasswordHasher {
-  /** An encoded argon2id hash (PHC string) of `password`. */
-  hash(password: string): Promise<string>;
-  /** Whether `password` matches the encoded hash; false (not an error) for a mismatch. */
-  verify(encoded: string, password: string): Promise<boolean>;
+  /** An encoded argon2id hash (PHC string) of `password`; SERVICE_BUSY when the hashing queue is full. */
+  hash(password: string, priority?: HashPriority): Promise<string>;
+  /**
+   * Hashes every given password, admitted together: SERVICE_BUSY (and nothing hashed) when
+   * the queue cannot take them all. Undefined entries stay undefined, in place.
+   */
+  hashAll(passwords: readonly (string | undefined)[], priority?: HashPriority): Promise<(string | undefined)[]>;
+  /**
+   * Whether `password` matches the encoded hash, in any supported format (argon2id/argon2i,
+   * bcrypt, scrypt, PBKDF2); false (not an error) for a mismatch or an unreadable hash.
+   */
+  verify(encoded: string, password: string, priority?: HashPriority): Promise<boolean>;
+}
+
+/** What verifying a password needs to know of a user; the hash never leaves the core. */
+export interface StoredCredential {
+  userId: string;
+  passwordHash: string | null;
+  lockedOut: boolean;
+  approved: boolean;
+}
+
+export interface CredentialStore {
+  /**
+   * The user of the tenant whose user name key, else whose email key, is `loginKey`
+   * (an identity key: NFKC and case folded); undefined when there is none.
+   */
+  findByLogin(tenantId: string, loginKey: string): Promise<StoredCredential | undefined>;
+  /**
+   * Replaces the user's password hash if it is still `expected` (a password changed meanwhile
+   * is kept); returns whether it was replaced. The user's revision is not changed: the
+   * password is the same, only its encoding is.
+   */
+  replacePasswordHash(tenantId: string, userId: string, expected: string, replacement: string): Promise<boolean>;
 }
 
 export interface TenantStore {
@@ -40,10 +77,10 @@ export interface TenantStore {
   /** The tenant whose app key is `appKey`, or undefined. */
   getByAppKey(appKey: string): Promise<Tenant | undefined>;
   list(): Promise<Tenant[]>;
-  /** Inserts a tenant; returns false (and writes nothing) when the id is taken. */
-  insert(tenant: Tenant): Promise<boolean>;
-  /** Replaces the settings of a tenant; returns the tenant after the change, or undefined. */
-  update(id: string, change: Partial<Pick<Tenant, 'name' | 'seatLimit' | 'emailDomains' | 'passwordPolicy'>>, at: string): Promise<Tenant | undefined>;
+  /** Inserts a tenant, and `audit` in the same transaction; returns false (and writes nothing) when the id is taken. */
+  insert(tenant: Tenant, audit?: AuditEvent): Promise<boolean>;
+  /** Replaces the settings of a tenant, recording `audit` in the same transaction; returns the tenant after the change, or undefined. */
+  update(id: string, change: Partial<Pick<Tenant, 'name' | 'seatLimit' | 'emailDomains' | 'passwordPolicy'>>, at: string, audit?: AuditEvent): Promise<Tenant | undefined>;
 }
 
 export interface ApiKeyRecord {
@@ -58,12 +95,13 @@ export interface ApiKeyRecord {
 }
 
 export interface ApiKeyStore {
-  insert(key: ApiKeyRecord): Promise<void>;
+  /** Inserts a key, and `audit` in the same transaction. */
+  insert(key: ApiKeyRecord, audit?: AuditEvent): Promise<void>;
   get(id: string): Promise<ApiKeyRecord | undefined>;
   /** Keys of one tenant, or the global keys when `tenantId` is null; revoked ones included. */
   list(tenantId: string | null): Promise<ApiKeyRecord[]>;
-  /** Marks a key revoked; returns false when it does not exist or was already revoked. */
-  revoke(id: string, at: string): Promise<boolean>;
+  /** Marks a key revoked, recording `audit` in the same transaction; returns false (and records nothing) when it does not exist or was already revoked. */
+  revoke(id: string, at: string, audit?: AuditEvent): Promise<boolean>;
 }
 
 export interface Role {
@@ -93,6 +131,8 @@ export interface CatalogStore {
   /** The roles of the tenant among `names` (missing names are simply absent). */
   findRoles(tenantId: string, names: readonly string[]): Promise<Role[]>;
   deleteRole(tenantId: string, name: string): Promise<boolean>;
+  /** Inserts a role that does not exist yet; false (and nothing written) when the name is taken. */
+  insertRole(role: Role): Promise<boolean>;
   putEntry(entry: CatalogEntry): Promise<boolean>;
   listEntries(tenantId: string, kind: CatalogKind): Promise<CatalogEntry[]>;
   /** The codes among `codes` that exist in the tenant's catalog of `kind`. */
@@ -104,6 +144,8 @@ export interface CatalogStore {
 export interface TakenKeys {
   emailKeys: Set<string>;
   userNameKeys: Set<string>;
+  /** The external ids among those asked about that are taken (compared exactly). */
+  externalIds?: Set<string>;
 }
 
 /** Writes that must happen together, inside one database transaction. */
@@ -114,8 +156,8 @@ export interface UserWriteTx {
    * skipped by the database's unique index, not by a prior read, and is absent from the result.
    */
   insertUsers(users: readonly NewUser[]): Promise<Map<string, number>>;
-  /** Which of these keys exist in the tenant, as seen inside this transaction. */
-  findTaken(tenantId: string, emailKeys: readonly string[], userNameKeys: readonly string[]): Promise<TakenKeys>;
+  /** Which of these keys (and external ids) exist in the tenant, as seen inside this transaction. */
+  findTaken(tenantId: string, emailKeys: readonly string[], userNameKeys: readonly string[], externalIds?: readonly string[]): Promise<TakenKeys>;
   /**
    * Adds `delta` to the tenant's user count and bumps its users revision, locking the
    * tenant row until the transaction ends; returns the count after the change, the limit
@@ -132,6 +174,8 @@ export interface UserWriteTx {
   deleteUsers(tenantId: string, ids: readonly string[]): Promise<void>;
   /** Writes the users' messages to the outbox and their invitations, in this transaction. */
   insertEmails(batch: EmailBatch): Promise<void>;
+  /** Writes audit events, in this transaction. */
+  recordAudit(events: readonly AuditEvent[]): Promise<void>;
 }
 
 export interface UserListQuery {
@@ -154,28 +198,89 @@ export interface UserChange {
   lockedOut?: boolean;
   approved?: boolean;
   passwordHash?: string;
+  externalId?: string | null;
+  employeeNumber?: string | null;
+  department?: string | null;
   updatedAt: string;
+}
+
+/** One page of a search, in a stable order, and how many users match in all. */
+export interface UserSearchQuery {
+  /** Already checked and normalised by the core (`checkUserFilter`). */
+  filter: UserFilter | undefined;
+  sortBy: UserSortAttribute | undefined;
+  descending: boolean;
+  offset: number;
+  limit: number;
+}
+
+/** A holder of a role, as a group's member list shows it. */
+export interface RoleMember {
+  id: string;
+  userName: string;
 }
 
 export type UpdateResult =
   | { status: 'updated'; user: User }
   | { status: 'not-found' }
   | { status: 'stale' }
-  | { status: 'duplicate'; code: 'DUPLICATE_EMAIL' | 'DUPLICATE_USERNAME' };
+  | { status: 'duplicate'; code: 'DUPLICATE_EMAIL' | 'DUPLICATE_USERNAME' | 'CONFLICT' };
 
 export interface UserStore {
-  /** Runs `work` in one transaction; commits when it resolves, rolls back when it throws. */
+  /**
+   * Runs `work` in one transaction; commits when it resolves, rolls back when it throws. When
+   * the database aborts the transaction for a retry (a deadlock, a busy file) `work` runs again
+   * in a new transaction, so it must not leave effects outside it that a second run would repeat.
+   */
   transaction<T>(work: (tx: UserWriteTx) => Promise<T>): Promise<T>;
-  findTaken(tenantId: string, emailKeys: readonly string[], userNameKeys: readonly string[]): Promise<TakenKeys>;
+  findTaken(tenantId: string, emailKeys: readonly string[], userNameKeys: readonly string[], externalIds?: readonly string[]): Promise<TakenKeys>;
   get(tenantId: string, id: string): Promise<User | undefined>;
   list(tenantId: string, query: UserListQuery): Promise<User[]>;
   /**
-   * Applies a change if the user's revision is still `expectedRevision`. A unique index
-   * violation becomes `duplicate` with the domain code of the index that refused it.
+   * The users of the tenant matching the filter, `limit` of them after skipping `offset`,
+   * ordered by the sort attribute (users without a value last, whichever the direction) and
+   * then by number; `total` counts every match. The filter becomes SQL: nothing is filtered in memory.
    */
-  update(tenantId: string, id: string, expectedRevision: number, change: UserChange): Promise<UpdateResult>;
-  /** Deletes a user and gives its seat back; false when there was none. */
-  delete(tenantId: string, id: string): Promise<boolean>;
+  search(tenantId: string, query: UserSearchQuery): Promise<{ users: User[]; total: number }>;
+  /**
+   * Holders of the role in creation order: at most `limit` of them, or, with `among`, only
+   * those of these user ids that hold it.
+   */
+  listRoleMembers(tenantId: string, role: string, options: { limit: number; among?: readonly string[] }): Promise<RoleMember[]>;
+  /**
+   * In one transaction: gives the role to the users in `add` and takes it from those in
+   * `remove`, bumping the revision (and `updatedAt`) of each user whose roles changed and the
+   * role's own `updatedAt`. Writes nothing and returns the ids that name no user of the
+   * tenant when there are any; the role must exist.
+   */
+  changeRoleMembers(tenantId: string, role: string, change: { add: readonly string[]; remove: readonly string[] }, at: string): Promise<{ missing: string[] }>;
+  /**
+   * Applies a change if the user's revision is still `expectedRevision`, recording `audit` in
+   * the same transaction when it applies. A unique index violation becomes `duplicate` with
+   * the domain code of the index that refused it.
+   */
+  update(tenantId: string, id: string, expectedRevision: number, change: UserChange, audit?: AuditEvent): Promise<UpdateResult>;
+  /** Deletes a user and gives its seat back, recording `audit` in the same transaction; false (and nothing recorded) when there was none. */
+  delete(tenantId: string, id: string, audit?: AuditEvent): Promise<boolean>;
+}
+
+export interface AuditQuery {
+  action?: AuditAction | undefined;
+  actorKeyId?: string | undefined;
+  resourceId?: string | undefined;
+  /** Only events at or after this instant (ISO 8601). */
+  since?: string | undefined;
+  /** Only events before this instant (ISO 8601). */
+  until?: string | undefined;
+  /** Only events older than this sequence number (the cursor). */
+  beforeSeq?: number | undefined;
+  limit: number;
+}
+
+/** The audit log as tenant admins read it; events are written by the other stores, in their transactions. */
+export interface AuditStore {
+  /** The tenant's events matching the query, newest first. */
+  list(tenantId: string, query: AuditQuery): Promise<(AuditEvent & { seq: number })[]>;
 }
 
 /** Per-tenant email templates; a kind without one uses the built-in default. */
@@ -238,9 +343,9 @@ export interface InvitationStore {
   /**
    * In one transaction: marks the invitation used if it is still unused and unexpired at
    * `at`, sets the user's password hash (its revision +1) and marks the user's other
-   * invitations used. Returns why it could not when it could not.
+   * invitations used, and records `audit` when it redeemed. Returns why it could not when it could not.
    */
-  redeem(invitationId: string, passwordHash: string, at: string): Promise<'redeemed' | 'used' | 'expired' | 'missing'>;
+  redeem(invitationId: string, passwordHash: string, at: string, audit?: AuditEvent): Promise<'redeemed' | 'used' | 'expired' | 'missing'>;
 }
 
 export interface EmailDeps {
@@ -256,9 +361,14 @@ export interface CoreDeps {
   catalogs: CatalogStore;
   users: UserStore;
   hasher: PasswordHasher;
+  credentials: CredentialStore;
+  idempotency: IdempotencyStore;
   clock: Clock;
   ids: Ids;
   email: EmailDeps;
+  audit: AuditStore;
+  /** Import jobs: their staged rows, chunks, progress and row errors. */
+  imports: ImportStore;
 }
 
 export type { Actor };

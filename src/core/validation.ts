@@ -6,7 +6,14 @@ import { fieldError, type FieldError } from './errors.js';
 
 // One definition of a valid email address for the whole service: validator.js's, which
 // follows RFC 5321/5322 for practical addresses (no quoted local parts, no IP literals).
-Format.Set('email', (value) => validator.isEmail(value, { allow_ip_domain: false, require_tld: true }));
+// validator.js throws (URIError) on a string with a lone surrogate: that is no address either.
+Format.Set('email', (value) => {
+  try {
+    return validator.isEmail(value, { allow_ip_domain: false, require_tld: true });
+  } catch {
+    return false;
+  }
+});
 
 /**
  * A string with no control characters (C0, DEL, C1): for free-text settings such as names

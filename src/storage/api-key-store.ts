@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { KeyRole } from '../core/credentials/actor.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../core/ports.js';
+import { insertAuditEvents } from './audit-store.js';
 import type { Db } from './database.js';
 import type { ApiKeysTable } from './schema.js';
 
@@ -19,19 +20,22 @@ function toKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
 export function createApiKeyStore(db: Db): ApiKeyStore {
   const k = db.kysely;
   return {
-    async insert(key) {
-      await k
-        .insertInto('api_keys')
-        .values({
-          id: key.id,
-          tenant_id: key.tenantId,
-          name: key.name,
-          role: key.role,
-          token_hash: key.tokenHash,
-          created_at: key.createdAt,
-          revoked_at: key.revokedAt,
-        })
-        .execute();
+    async insert(key, audit) {
+      await db.write(async (trx) => {
+        await trx
+          .insertInto('api_keys')
+          .values({
+            id: key.id,
+            tenant_id: key.tenantId,
+            name: key.name,
+            role: key.role,
+            token_hash: key.tokenHash,
+            created_at: key.createdAt,
+            revoked_at: key.revokedAt,
+          })
+          .execute();
+        if (audit) await insertAuditEvents(trx, [audit]);
+      });
     },
     async get(id) {
       const row = await k.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
@@ -42,9 +46,13 @@ export function createApiKeyStore(db: Db): ApiKeyStore {
       const rows = await (tenantId === null ? query.where('tenant_id', 'is', null) : query.where('tenant_id', '=', tenantId)).execute();
       return rows.map(toKey);
     },
-    async revoke(id, at) {
-      const result = await k.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
+    async revoke(id, at, audit) {
+      return db.write(async (trx) => {
+        const result = await trx.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+        const revoked = Number(result.numUpdatedRows) > 0;
+        if (revoked && audit) await insertAuditEvents(trx, [audit]);
+        return revoked;
+      });
     },
   };
 }

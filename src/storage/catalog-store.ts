@@ -52,6 +52,16 @@ export function createCatalogStore(db: Db): CatalogStore {
       const result = await k.deleteFrom('roles').where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     },
+    async insertRole(role) {
+      // The primary key decides, not a prior read: of two concurrent inserts one wins.
+      const inserted = await k
+        .insertInto('roles')
+        .values({ tenant_id: role.tenantId, name: role.name, description: role.description, admin: role.admin ? 1 : 0, created_at: role.createdAt, updated_at: role.updatedAt })
+        .onConflict((oc) => oc.columns(['tenant_id', 'name']).doNothing())
+        .returning('name')
+        .executeTakeFirst();
+      return inserted !== undefined;
+    },
     async putEntry(entry) {
       return db.write(async (trx) => {
         const key = (q: ReturnType<typeof trx.selectFrom<'catalog_entries'>>) =>

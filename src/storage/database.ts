@@ -20,6 +20,35 @@ export interface Db {
 
 const INT8_OID = 20;
 
+/** How many times a write transaction is tried when the database asks for a retry (deadlock, serialization failure, busy file). */
+export const WRITE_ATTEMPTS = 5;
+
+/**
+ * Whether the database refused a transaction in a way that a new attempt can cure:
+ * PostgreSQL's deadlock (40P01) and serialization failure (40001), SQLite's busy or locked file.
+ */
+export function isRetryableWriteError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === '40P01' || code === '40001' || code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
+}
+
+/**
+ * Runs `attempt` until it succeeds, or fails with an error that is not retryable, or has
+ * failed WRITE_ATTEMPTS times; waits a short random while between attempts so that the two
+ * transactions that deadlocked do not meet again in step. `attempt` must start a new
+ * transaction each time, so that nothing of a failed one remains.
+ */
+export async function withWriteRetries<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (tries >= WRITE_ATTEMPTS || !isRetryableWriteError(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * tries));
+    }
+  }
+}
+
 function openSqlite(path: string): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new SQLite(path);
@@ -32,18 +61,22 @@ function openSqlite(path: string): Db {
     kysely,
     dialect: 'sqlite',
     write: (work) =>
-      // One connection, held for the whole transaction by Kysely's connection mutex.
-      kysely.connection().execute(async (conn) => {
-        await sql`begin immediate`.execute(conn);
-        try {
-          const result = await work(conn);
-          await sql`commit`.execute(conn);
-          return result;
-        } catch (error) {
-          await sql`rollback`.execute(conn);
-          throw error;
-        }
-      }),
+      // One connection, held for the whole transaction by Kysely's connection mutex. Another
+      // process holding the file's write lock longer than busy_timeout makes BEGIN fail with
+      // SQLITE_BUSY: the transaction is tried again rather than the request failing.
+      withWriteRetries(() =>
+        kysely.connection().execute(async (conn) => {
+          await sql`begin immediate`.execute(conn);
+          try {
+            const result = await work(conn);
+            await sql`commit`.execute(conn);
+            return result;
+          } catch (error) {
+            if (database.inTransaction) await sql`rollback`.execute(conn);
+            throw error;
+          }
+        }),
+      ),
     close: () => kysely.destroy(),
   };
 }
@@ -59,7 +92,9 @@ function openPostgres(url: string): Db {
   return {
     kysely,
     dialect: 'postgres',
-    write: (work) => kysely.transaction().execute((trx: Transaction<Database>) => work(trx)),
+    // Two transactions that lock the same rows in opposite orders deadlock; PostgreSQL aborts
+    // one of them (40P01), which is then tried again instead of failing the request.
+    write: (work) => withWriteRetries(() => kysely.transaction().execute((trx: Transaction<Database>) => work(trx))),
     close: () => kysely.destroy(),
   };
 }
@@ -72,12 +107,13 @@ export function openDatabase(url: string): Db {
 }
 
 /** Which unique index a driver error is about, if it is a unique violation at all. */
-export function uniqueViolation(error: unknown): 'email' | 'userName' | 'other' | undefined {
+export function uniqueViolation(error: unknown): 'email' | 'userName' | 'externalId' | 'other' | undefined {
   const e = error as { code?: string; constraint?: string; message?: string };
   const isUnique = e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
   if (!isUnique) return undefined;
   const where = `${e.constraint ?? ''} ${e.message ?? ''}`;
   if (where.includes('email_key')) return 'email';
   if (where.includes('user_name_key')) return 'userName';
+  if (where.includes('external_id')) return 'externalId';
   return 'other';
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { ClaimedMessage, EmailBatch, EmailKind, EmailMessage, MessageStatus } from '../core/email/email.js';
 import type { EmailTemplateStore, InvitationStore, OutboxQueue, OutboxReader } from '../core/ports.js';
+import { insertAuditEvents } from './audit-store.js';
 import type { Db } from './database.js';
 import type { Database, EmailMessagesTable } from './schema.js';
 
@@ -224,7 +225,7 @@ export function createInvitationStore(db: Db): InvitationStore {
         }
       );
     },
-    redeem: (invitationId, passwordHash, at) =>
+    redeem: (invitationId, passwordHash, at, audit) =>
       db.write(async (trx) => {
         // The guard is in the UPDATE itself: of two concurrent redemptions, one changes the row.
         const claimed = await trx
@@ -254,6 +255,7 @@ export function createInvitationStore(db: Db): InvitationStore {
           .set((eb) => ({ users_revision: eb('users_revision', '+', 1) }))
           .where('id', '=', claimed.tenant_id)
           .execute();
+        if (audit) await insertAuditEvents(trx, [audit]);
         return 'redeemed' as const;
       }),
   };

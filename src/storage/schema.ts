@@ -1,5 +1,5 @@
 /** The tables as Kysely sees them. Timestamps are ISO 8601 text in UTC; flags are 0/1 integers on both databases. */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export interface TenantsTable {
   id: string;
@@ -62,6 +62,10 @@ export interface UsersTable {
   revision: number;
   created_at: string;
   updated_at: string;
+  /** Migration 0005: the directory client's own id for the user (unique per tenant), and enterprise attributes. */
+  external_id: ColumnType<string | null, string | null | undefined, string | null>;
+  employee_number: ColumnType<string | null, string | null | undefined, string | null>;
+  department: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface UserRolesTable {
@@ -112,7 +116,101 @@ export interface EmailTemplatesTable {
   updated_at: string;
 }
 
+export interface AuditEventsTable {
+  seq: Generated<number>;
+  id: string;
+  tenant_id: string;
+  action: string;
+  resource_type: string;
+  resource_id: string;
+  actor_key_id: string;
+  actor_role: string;
+  dialect: string | null;
+  request_id: string | null;
+  /** JSON: what changed, by name (never a value that is a secret). */
+  detail: string;
+  at: string;
+}
+
+export interface ImportJobsTable {
+  id: string;
+  tenant_id: string;
+  state: string;
+  format: string;
+  dry_run: number;
+  notify: number;
+  on_conflict: string;
+  actor_key_id: string;
+  actor_role: string;
+  actor_tenant_id: string | null;
+  idempotency_key: string | null;
+  body_sha256: string | null;
+  seal_key: string | null;
+  total: Generated<number>;
+  processed: Generated<number>;
+  created: Generated<number>;
+  failed: Generated<number>;
+  skipped: Generated<number>;
+  error: string | null;
+  upload_lease_until: string | null;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  cleaned: Generated<number>;
+}
+
+export interface ImportRowsTable {
+  job_id: string;
+  row_number: number;
+  data: string | null;
+  problem: string | null;
+}
+
+export interface ImportChunksTable {
+  seq: Generated<number>;
+  job_id: string;
+  chunk_no: number;
+  first_row: number;
+  last_row: number;
+  lease_owner: string | null;
+  lease_until: string | null;
+  attempts: Generated<number>;
+}
+
+export interface ImportErrorsTable {
+  job_id: string;
+  row_number: number;
+  seq: number;
+  email: string | null;
+  code: string;
+  field: string;
+  message: string;
+}
+
+/** Migration 0004: Idempotency-Key claims and the responses they replay. */
+export interface IdempotencyKeysTable {
+  scope: string;
+  key_hash: string;
+  request_hash: string;
+  owner: string;
+  /** `processing` while the first request runs, then `completed`. */
+  state: string;
+  locked_until: string;
+  status_code: number | null;
+  /** JSON object of the response headers replayed. */
+  response_headers: string | null;
+  response_body: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Database {
+  idempotency_keys: IdempotencyKeysTable;
+  import_jobs: ImportJobsTable;
+  import_rows: ImportRowsTable;
+  import_chunks: ImportChunksTable;
+  import_errors: ImportErrorsTable;
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
   roles: RolesTable;
@@ -122,4 +220,5 @@ export interface Database {
   email_messages: EmailMessagesTable;
   invitations: InvitationsTable;
   email_templates: EmailTemplatesTable;
+  audit_events: AuditEventsTable;
 }

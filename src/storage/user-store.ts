@@ -1,11 +1,14 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { TakenKeys, UserStore, UserWriteTx } from '../core/ports.js';
+import type { TakenKeys, UserSearchQuery, UserStore, UserWriteTx } from '../core/ports.js';
 import type { NewUser, User } from '../core/users/user.js';
 import { uniqueViolation, type Db, type DialectName } from './database.js';
 import type { Database, UsersTable } from './schema.js';
 import { insertEmailBatch } from './email-store.js';
+import { insertAuditEvents } from './audit-store.js';
+import { changeRoleMembers, listRoleMembers } from './role-members.js';
+import { userFilterSql, userOrderSql } from './user-filter-sql.js';
 
-/** Rows per INSERT statement: 1000 rows × 20 columns stays under both databases' parameter limits. */
+/** Rows per INSERT statement: 1000 rows × 22 columns stays under both databases' parameter limits. */
 const INSERT_CHUNK = 1000;
 
 type UserRow = Omit<Selectable<UsersTable>, 'password_hash'> & { has_password: number | boolean };
@@ -30,6 +33,9 @@ const USER_COLUMNS = [
   'revision',
   'created_at',
   'updated_at',
+  'external_id',
+  'employee_number',
+  'department',
 ] as const;
 
 /** The object without its null or undefined properties. */
@@ -54,6 +60,9 @@ function toUser(row: UserRow, roles: string[]): User {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     revision: Number(row.revision),
+    externalId: row.external_id,
+    employeeNumber: row.employee_number,
+    department: row.department,
   };
 }
 
@@ -78,20 +87,46 @@ async function withRoles(k: Kysely<Database>, rows: UserRow[]): Promise<User[]> 
   return rows.map((row) => toUser(row, (rolesByUser.get(row.id) ?? []).sort()));
 }
 
-async function findTaken(k: Kysely<Database>, tenantId: string, emailKeys: readonly string[], userNameKeys: readonly string[]): Promise<TakenKeys> {
-  const taken: TakenKeys = { emailKeys: new Set(), userNameKeys: new Set() };
-  if (emailKeys.length === 0 && userNameKeys.length === 0) return taken;
+/** One page of the tenant's users matching a checked filter, and the count of all matches. */
+async function searchUsers(k: Kysely<Database>, dialect: DialectName, tenantId: string, query: UserSearchQuery): Promise<{ users: User[]; total: number }> {
+  const where = userFilterSql(query.filter, dialect);
+  const counted = await k.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).where('tenant_id', '=', tenantId).where(where).executeTakeFirstOrThrow();
+  const total = Number(counted.n);
+  if (query.limit === 0 || query.offset >= total) return { users: [], total };
+  let q = selectUsers(k).where('tenant_id', '=', tenantId).where(where);
+  for (const order of userOrderSql(query.sortBy, query.descending, dialect)) q = q.orderBy(order);
+  const rows = await q.orderBy('number').limit(query.limit).offset(query.offset).execute();
+  return { users: await withRoles(k, rows as UserRow[]), total };
+}
+
+async function findTaken(
+  k: Kysely<Database>,
+  tenantId: string,
+  emailKeys: readonly string[],
+  userNameKeys: readonly string[],
+  externalIds: readonly string[] = [],
+): Promise<TakenKeys> {
+  const taken: TakenKeys = { emailKeys: new Set(), userNameKeys: new Set(), externalIds: new Set() };
+  if (emailKeys.length === 0 && userNameKeys.length === 0 && externalIds.length === 0) return taken;
   const rows = await k
     .selectFrom('users')
-    .select(['email_key', 'user_name_key'])
+    .select(['email_key', 'user_name_key', 'external_id'])
     .where('tenant_id', '=', tenantId)
-    .where((eb) => eb.or([eb('email_key', 'in', [...emailKeys]), eb('user_name_key', 'in', [...userNameKeys])]))
+    .where((eb) =>
+      eb.or([
+        ...(emailKeys.length > 0 ? [eb('email_key', 'in', [...emailKeys])] : []),
+        ...(userNameKeys.length > 0 ? [eb('user_name_key', 'in', [...userNameKeys])] : []),
+        ...(externalIds.length > 0 ? [eb('external_id', 'in', [...externalIds])] : []),
+      ]),
+    )
     .execute();
   const wantedEmails = new Set(emailKeys);
   const wantedNames = new Set(userNameKeys);
+  const wantedExternal = new Set(externalIds);
   for (const row of rows) {
     if (wantedEmails.has(row.email_key)) taken.emailKeys.add(row.email_key);
     if (wantedNames.has(row.user_name_key)) taken.userNameKeys.add(row.user_name_key);
+    if (row.external_id !== null && wantedExternal.has(row.external_id)) taken.externalIds!.add(row.external_id);
   }
   return taken;
 }
@@ -117,6 +152,9 @@ function toRow(u: NewUser) {
     revision: u.revision,
     created_at: u.createdAt,
     updated_at: u.updatedAt,
+    external_id: u.externalId,
+    employee_number: u.employeeNumber,
+    department: u.department,
   };
 }
 
@@ -163,21 +201,30 @@ function writeTx(k: Kysely<Database>, dialect: DialectName): UserWriteTx {
       }
       return inserted;
     },
-    findTaken: (tenantId, emailKeys, userNameKeys) => findTaken(k, tenantId, emailKeys, userNameKeys),
+    findTaken: (tenantId, emailKeys, userNameKeys, externalIds) => findTaken(k, tenantId, emailKeys, userNameKeys, externalIds),
     addUsers: (tenantId, delta) => addUsers(k, tenantId, delta),
     lockUsersRevision: (tenantId) => lockUsersRevision(k, dialect, tenantId),
     async deleteUsers(tenantId, ids) {
       if (ids.length > 0) await k.deleteFrom('users').where('tenant_id', '=', tenantId).where('id', 'in', [...ids]).execute();
     },
     insertEmails: (batch) => insertEmailBatch(k, batch),
+    recordAudit: (events) => insertAuditEvents(k, events),
   };
+}
+
+/** The user writes of a transaction another store has opened, so that its own writes commit with them (an import chunk). */
+export function userWritesIn(trx: Kysely<Database>, dialect: DialectName): UserWriteTx {
+  return writeTx(trx, dialect);
 }
 
 export function createUserStore(db: Db): UserStore {
   const k = db.kysely;
   return {
     transaction: (work) => db.write((trx) => work(writeTx(trx, db.dialect))),
-    findTaken: (tenantId, emailKeys, userNameKeys) => findTaken(k, tenantId, emailKeys, userNameKeys),
+    findTaken: (tenantId, emailKeys, userNameKeys, externalIds) => findTaken(k, tenantId, emailKeys, userNameKeys, externalIds),
+    search: (tenantId, query) => searchUsers(k, db.dialect, tenantId, query),
+    listRoleMembers: (tenantId, role, options) => listRoleMembers(k, tenantId, role, options),
+    changeRoleMembers: (tenantId, role, change, at) => db.write((trx) => changeRoleMembers(trx, tenantId, role, change, at)),
     async get(tenantId, id) {
       const row = await selectUsers(k).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
       return row ? (await withRoles(k, [row as UserRow]))[0] : undefined;
@@ -190,7 +237,7 @@ export function createUserStore(db: Db): UserStore {
       const rows = await q.orderBy('number').limit(query.limit).execute();
       return withRoles(k, rows as UserRow[]);
     },
-    async update(tenantId, id, expectedRevision, change) {
+    async update(tenantId, id, expectedRevision, change, audit) {
       try {
         return await db.write(async (trx) => {
           const updated = await trx
@@ -214,6 +261,9 @@ export function createUserStore(db: Db): UserStore {
               ...(change.lockedOut !== undefined && { locked_out: change.lockedOut ? 1 : 0 }),
               ...(change.approved !== undefined && { approved: change.approved ? 1 : 0 }),
               ...(change.passwordHash !== undefined && { password_hash: change.passwordHash }),
+              ...(change.externalId !== undefined && { external_id: change.externalId }),
+              ...(change.employeeNumber !== undefined && { employee_number: change.employeeNumber }),
+              ...(change.department !== undefined && { department: change.department }),
             }))
             .where('tenant_id', '=', tenantId)
             .where('id', '=', id)
@@ -231,6 +281,7 @@ export function createUserStore(db: Db): UserStore {
             }
           }
           await addUsers(trx, tenantId, 0);
+          if (audit) await insertAuditEvents(trx, [audit]);
           const row = await selectUsers(trx).where('id', '=', id).executeTakeFirstOrThrow();
           return { status: 'updated', user: (await withRoles(trx, [row as UserRow]))[0]! } as const;
         });
@@ -238,13 +289,15 @@ export function createUserStore(db: Db): UserStore {
         const which = uniqueViolation(error);
         if (which === 'email') return { status: 'duplicate', code: 'DUPLICATE_EMAIL' };
         if (which === 'userName') return { status: 'duplicate', code: 'DUPLICATE_USERNAME' };
+        if (which === 'externalId') return { status: 'duplicate', code: 'CONFLICT' };
         throw error;
       }
     },
-    async delete(tenantId, id) {
+    async delete(tenantId, id, audit) {
       return db.write(async (trx) => {
         const deleted = await trx.deleteFrom('users').where('tenant_id', '=', tenantId).where('id', '=', id).returning('id').executeTakeFirst();
         if (deleted) await addUsers(trx, tenantId, -1);
+        if (deleted && audit) await insertAuditEvents(trx, [audit]);
         return !!deleted;
       });
     },

@@ -14,6 +14,15 @@ export interface Actor {
   role: KeyRole;
   /** The tenant the key is bound to; null for a global key. */
   tenantId: string | null;
+  /** Where the request came from, for the audit log; absent outside HTTP (CLI, jobs, tests of the core). */
+  context?: ActorContext;
+}
+
+export interface ActorContext {
+  /** The API the request came through: `native`, or a dialect's name (`simple`, `batch`, `scim`, …). */
+  dialect: string;
+  /** The request's id (its `x-request-id`). */
+  requestId: string;
 }
 
 const RANK: Record<KeyRole, number> = {
@@ -39,6 +48,13 @@ export const ACTIONS = {
   /** The outbox shows invitation codes while they are undelivered: tenant admins only. */
   'email:read': 'tenant-admin',
   'email:configure': 'tenant-admin',
+  /**
+   * Checking a user's password (a sign-in backend): user managers and above. A reader may not,
+   * since each check is a password guess and a success may re-hash the stored password.
+   */
+  'credentials:verify': 'user-manager',
+  /** Who changed what: tenant admins and above. */
+  'audit:read': 'tenant-admin',
 } as const satisfies Record<string, KeyRole>;
 export type Action = keyof typeof ACTIONS;
 

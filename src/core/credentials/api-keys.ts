@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Type, { type Static } from 'typebox';
+import { auditEvent } from '../audit/audit.js';
 import { DomainError } from '../errors.js';
 import type { ApiKeyRecord, ApiKeyStore, Clock, Ids, TenantStore } from '../ports.js';
 import { loadTenant } from '../tenants/load-tenant.js';
@@ -60,7 +61,7 @@ export async function issueApiKey(
     createdAt: deps.clock.now().toISOString(),
     revokedAt: null,
   };
-  await deps.keys.insert(record);
+  await deps.keys.insert(record, auditEvent(deps, actor, tenantId, 'api-key.issued', id, { role, name }, record.createdAt));
   return { ...record, token };
 }
 
@@ -71,11 +72,12 @@ export async function listApiKeys(deps: { keys: ApiKeyStore; tenants: TenantStor
   return isGlobal(actor) ? [...own, ...(await deps.keys.list(null))] : own;
 }
 
-export async function revokeApiKey(deps: { keys: ApiKeyStore; tenants: TenantStore; clock: Clock }, actor: Actor, tenantId: string, keyId: string): Promise<void> {
+export async function revokeApiKey(deps: { keys: ApiKeyStore; tenants: TenantStore; clock: Clock; ids: Ids }, actor: Actor, tenantId: string, keyId: string): Promise<void> {
   await loadTenant(deps.tenants, actor, 'keys:manage', tenantId);
   const key = KEY_ID.test(keyId) ? await deps.keys.get(keyId) : undefined;
   const visible = key !== undefined && (key.tenantId === tenantId || (key.tenantId === null && isGlobal(actor)));
-  if (!visible || !(await deps.keys.revoke(keyId, deps.clock.now().toISOString()))) {
+  const at = deps.clock.now().toISOString();
+  if (!visible || !(await deps.keys.revoke(keyId, at, auditEvent(deps, actor, tenantId, 'api-key.revoked', keyId, { role: key.role }, at)))) {
     throw new DomainError('NOT_FOUND', 'No such API key.');
   }
 }

@@ -1,4 +1,6 @@
 import Type from 'typebox';
+import { auditEvent } from '../audit/audit.js';
+import type { ActorContext } from '../credentials/actor.js';
 import { DomainError } from '../errors.js';
 import { checkPassword } from '../passwords/password-policy.js';
 import type { CoreDeps } from '../ports.js';
@@ -31,7 +33,11 @@ const expired = () => new DomainError('INVITATION_EXPIRED', 'This invitation has
  * user's tenant policy and hashed like any other; the invitation can be redeemed once, and
  * not after it expires. Errors never echo the token or the password.
  */
-export async function acceptInvitation(deps: Pick<CoreDeps, 'email' | 'tenants' | 'hasher' | 'clock'>, input: unknown): Promise<AcceptedInvitation> {
+export async function acceptInvitation(
+  deps: Pick<CoreDeps, 'email' | 'tenants' | 'hasher' | 'clock' | 'ids'>,
+  input: unknown,
+  context?: ActorContext,
+): Promise<AcceptedInvitation> {
   const checked = validateInput(input);
   if (!checked.ok) throw invalidInput(checked.errors);
   const { token, password, confirmPassword } = checked.value;
@@ -53,7 +59,11 @@ export async function acceptInvitation(deps: Pick<CoreDeps, 'email' | 'tenants' 
   if (problems.length > 0) throw invalidInput(problems);
 
   const passwordHash = await deps.hasher.hash(password);
-  const outcome = await deps.email.invitations.redeem(invitation.id, passwordHash, deps.clock.now().toISOString());
+  const at = deps.clock.now().toISOString();
+  // The invitation's holder is the actor: the audit log names the invitation, not an API key.
+  const invitee = { keyId: `invitation:${invitation.id}`, role: 'invitee' as const, context };
+  const audit = auditEvent(deps, invitee, invitation.tenantId, 'user.updated', invitation.userId, { fields: ['password'] }, at);
+  const outcome = await deps.email.invitations.redeem(invitation.id, passwordHash, at, audit);
   switch (outcome) {
     case 'redeemed':
       return { tenantId: invitation.tenantId, userId: invitation.userId, userName: invitation.userName };

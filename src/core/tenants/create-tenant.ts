@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { auditEvent } from '../audit/audit.js';
 import { authorize, type Actor } from '../credentials/actor.js';
 import { DomainError } from '../errors.js';
 import type { Clock, Ids, TenantStore } from '../ports.js';
@@ -70,7 +71,8 @@ export async function createTenant(deps: { tenants: TenantStore; clock: Clock; i
     createdAt: now,
     updatedAt: now,
   };
-  if (!(await deps.tenants.insert(tenant))) throw new DomainError('CONFLICT', `A tenant with id "${tenant.id}" already exists.`);
+  const audit = auditEvent(deps, actor, tenant.id, 'tenant.created', tenant.id, { seatLimit: tenant.seatLimit }, now);
+  if (!(await deps.tenants.insert(tenant, audit))) throw new DomainError('CONFLICT', `A tenant with id "${tenant.id}" already exists.`);
   return tenant;
 }
 

@@ -1,6 +1,7 @@
+import { auditEvent } from '../audit/audit.js';
 import { authorize, hasRoleAtLeast, type Actor } from '../credentials/actor.js';
 import { DomainError } from '../errors.js';
-import type { Clock, TenantStore } from '../ports.js';
+import type { Clock, Ids, TenantStore } from '../ports.js';
 import { compileValidator } from '../validation.js';
 import { invalidInput, mergePasswordPolicy, TenantSettingsSchema } from './create-tenant.js';
 import { loadTenant } from './load-tenant.js';
@@ -12,7 +13,7 @@ const validateSettings = compileValidator(TenantSettingsSchema);
  * Changes a tenant's settings. A tenant admin may change its own domains and password
  * policy; only a global admin changes the seat limit (seats are what the tenant pays for).
  */
-export async function updateTenant(deps: { tenants: TenantStore; clock: Clock }, actor: Actor, tenantId: string, input: unknown): Promise<Tenant> {
+export async function updateTenant(deps: { tenants: TenantStore; clock: Clock; ids: Ids }, actor: Actor, tenantId: string, input: unknown): Promise<Tenant> {
   const tenant = await loadTenant(deps.tenants, actor, 'tenants:update', tenantId);
   const checked = validateSettings(input);
   if (!checked.ok) throw invalidInput(checked.errors);
@@ -20,6 +21,8 @@ export async function updateTenant(deps: { tenants: TenantStore; clock: Clock },
   if (body.seatLimit !== undefined && !hasRoleAtLeast(actor, 'global-admin')) {
     authorize(actor, 'tenants:set-seats', tenantId);
   }
+  const now = deps.clock.now().toISOString();
+  const fields = Object.keys(body).sort();
   const updated = await deps.tenants.update(
     tenantId,
     {
@@ -28,7 +31,8 @@ export async function updateTenant(deps: { tenants: TenantStore; clock: Clock },
       ...(body.emailDomains !== undefined && { emailDomains: { ...tenant.emailDomains, ...body.emailDomains } }),
       ...(body.passwordPolicy !== undefined && { passwordPolicy: mergePasswordPolicy(tenant.passwordPolicy, body.passwordPolicy) }),
     },
-    deps.clock.now().toISOString(),
+    now,
+    auditEvent(deps, actor, tenantId, 'tenant.updated', tenantId, { fields }, now),
   );
   if (!updated) throw new DomainError('NOT_FOUND', 'No such tenant.');
   return updated;

@@ -1,6 +1,7 @@
+import { auditEvent } from '../audit/audit.js';
 import type { Actor } from '../credentials/actor.js';
 import { DomainError, fieldError, itemErrorFrom, type FieldError, type ItemError } from '../errors.js';
-import type { CoreDeps, TakenKeys } from '../ports.js';
+import type { CoreDeps, HashPriority, TakenKeys, UserWriteTx } from '../ports.js';
 import { loadTenant } from '../tenants/load-tenant.js';
 import { prepareUserEmails, type CreatedUser } from '../email/compose-user-emails.js';
 import { checkReferences } from './check-references.js';
@@ -23,6 +24,19 @@ export interface CreateUsersOptions {
    * cannot both write. A stale revision fails every item with PRECONDITION_FAILED and writes nothing.
    */
   expectedUsersRevision?: number;
+  /**
+   * The caller's own writes, run last inside the write transaction with every draft's outcome
+   * as it will be reported: they commit with the users or roll back with them, and throwing
+   * rolls the users back too (an import job records its progress here). Not called for a dry
+   * run or a refused atomic batch, which write nothing.
+   */
+  beforeCommit?: (outcomes: readonly UserOutcome[]) => Promise<void>;
+  /**
+   * How the passwords are hashed: `interactive` (default) is refused at once with
+   * SERVICE_BUSY when the hashing queue is full; `background` (import jobs) waits and only
+   * uses capacity that interactive requests leave.
+   */
+  priority?: HashPriority;
 }
 
 export type UserOutcome =
@@ -76,7 +90,13 @@ export function assertBatchSize(count: number): void {
 function duplicateOf(draft: CheckedDraft, taken: TakenKeys, where: string): FieldError | undefined {
   if (taken.emailKeys.has(draft.emailKey)) return fieldError('email', 'DUPLICATE_EMAIL', `This email address is already used ${where}.`);
   if (taken.userNameKeys.has(draft.userNameKey)) return fieldError('userName', 'DUPLICATE_USERNAME', `This user name is already used ${where}.`);
+  if (draft.externalId !== null && taken.externalIds?.has(draft.externalId)) return fieldError('externalId', 'CONFLICT', `This externalId is already used ${where}.`);
   return undefined;
+}
+
+/** The external ids the candidates carry (most users have none). */
+function externalIdsOf(candidates: readonly Candidate[]): string[] {
+  return candidates.flatMap((c) => (c.draft.externalId === null ? [] : [c.draft.externalId]));
 }
 
 /**
@@ -115,11 +135,12 @@ export async function createUsers(
   });
 
   // 2. Duplicates within the batch: the first occurrence wins.
-  const batchKeys: TakenKeys = { emailKeys: new Set(), userNameKeys: new Set() };
+  const batchKeys: TakenKeys = { emailKeys: new Set(), userNameKeys: new Set(), externalIds: new Set() };
   candidates = candidates.filter(({ index, draft }) => {
     const duplicate = duplicateOf(draft, batchKeys, 'by an earlier record of this batch');
     batchKeys.emailKeys.add(draft.emailKey);
     batchKeys.userNameKeys.add(draft.userNameKey);
+    if (draft.externalId !== null) batchKeys.externalIds?.add(draft.externalId);
     if (duplicate) fail(index, [duplicate]);
     return !duplicate;
   });
@@ -134,7 +155,7 @@ export async function createUsers(
 
   // 4. Already taken in the tenant (a friendly pre-check; the unique index decides later).
   if (candidates.length > 0) {
-    const taken = await deps.users.findTaken(tenant.id, candidates.map((c) => c.draft.emailKey), candidates.map((c) => c.draft.userNameKey));
+    const taken = await deps.users.findTaken(tenant.id, candidates.map((c) => c.draft.emailKey), candidates.map((c) => c.draft.userNameKey), externalIdsOf(candidates));
     candidates = candidates.filter(({ index, draft }) => {
       const duplicate = duplicateOf(draft, taken, 'in this tenant');
       if (duplicate) fail(index, [duplicate]);
@@ -157,35 +178,49 @@ export async function createUsers(
   const mail = options.notify === false ? undefined : await prepareUserEmails(deps, tenant);
 
   // 6. Hash outside the transaction: it is the slow part and needs no lock.
+  // All the batch's hashes are admitted together or refused together (SERVICE_BUSY); a
+  // pre-hashed password is stored as given.
   const now = deps.clock.now().toISOString();
-  const rows: NewUser[] = await Promise.all(
-    candidates.map(async ({ draft }) => {
-      const secret = draft.generatePassword ? deps.ids.secret(24) : draft.password;
-      return {
-        id: deps.ids.uuid(),
-        tenantId: tenant.id,
-        userName: draft.userName,
-        userNameKey: draft.userNameKey,
-        email: draft.email,
-        emailKey: draft.emailKey,
-        name: draft.name,
-        phoneNumber: draft.phoneNumber,
-        roles: draft.roles,
-        access: draft.access,
-        lockedOut: draft.lockedOut,
-        approved: draft.approved,
-        passwordHash: secret === undefined ? null : await deps.hasher.hash(secret),
-        createdAt: now,
-        updatedAt: now,
-        revision: 1,
-      };
-    }),
-  );
+  const secrets = candidates.map(({ draft }) => (draft.passwordHash !== undefined ? undefined : draft.generatePassword ? deps.ids.secret(24) : draft.password));
+  const hashes = await deps.hasher.hashAll(secrets, options.priority ?? 'interactive');
+  const rows: NewUser[] = candidates.map(({ draft }, i) => {
+    return {
+      id: deps.ids.uuid(),
+      tenantId: tenant.id,
+      userName: draft.userName,
+      userNameKey: draft.userNameKey,
+      email: draft.email,
+      emailKey: draft.emailKey,
+      name: draft.name,
+      phoneNumber: draft.phoneNumber,
+      roles: draft.roles,
+      access: draft.access,
+      lockedOut: draft.lockedOut,
+      approved: draft.approved,
+      externalId: draft.externalId,
+      employeeNumber: draft.employeeNumber,
+      department: draft.department,
+      passwordHash: draft.passwordHash ?? hashes[i] ?? null,
+      createdAt: now,
+      updatedAt: now,
+      revision: 1,
+    };
+  });
 
   // 7. One transaction: insert, learn which rows the unique indexes refused, take seats.
   try {
     let revisionAfterWrite: number | undefined;
-    const created = await deps.users.transaction(async (tx) => {
+    // The store may run the transaction more than once (after a deadlock): each attempt starts
+    // again from the failures known before it, so that none is reported twice.
+    const failuresBefore = new Map([...failures].map(([index, errors]) => [index, [...errors]]));
+    const withBeforeCommit = (work: (tx: UserWriteTx) => Promise<Map<string, number>>) => async (tx: UserWriteTx) => {
+      const inserted = await work(tx);
+      if (options.beforeCommit) await options.beforeCommit(report(drafts.length, failures, createdByIndexOf(candidates, rows, inserted), false, atomic, true).outcomes);
+      return inserted;
+    };
+    const created = await deps.users.transaction(withBeforeCommit(async (tx) => {
+      failures.clear();
+      for (const [index, errors] of failuresBefore) failures.set(index, [...errors]);
       if (expectedRevision !== undefined) {
         // The authoritative check: the tenant row stays locked until this transaction ends.
         usersRevision = await tx.lockUsersRevision(tenant.id);
@@ -194,7 +229,7 @@ export async function createUsers(
       const inserted = rows.length > 0 ? await tx.insertUsers(rows) : new Map<string, number>();
       const refused = candidates.filter((_, i) => !inserted.has(rows[i]!.id));
       if (refused.length > 0) {
-        const taken = await tx.findTaken(tenant.id, refused.map((c) => c.draft.emailKey), refused.map((c) => c.draft.userNameKey));
+        const taken = await tx.findTaken(tenant.id, refused.map((c) => c.draft.emailKey), refused.map((c) => c.draft.userNameKey), externalIdsOf(refused));
         for (const { index, draft } of refused) {
           fail(index, [duplicateOf(draft, taken, 'in this tenant') ?? fieldError('email', 'DUPLICATE_EMAIL', 'This email address is already used in this tenant.')]);
         }
@@ -217,8 +252,10 @@ export async function createUsers(
       // 8. The users finally kept get their welcome or invitation in the same transaction:
       // no user without its message, no message for a user rolled back.
       if (mail) await tx.insertEmails(mail.compose(createdUsers(candidates, rows, inserted)));
+      // 9. One audit event per user kept, in the same transaction: a rolled-back batch records nothing.
+      await tx.recordAudit(rows.flatMap((row) => (inserted.has(row.id) ? [auditEvent(deps, actor, tenant.id, 'user.created', row.id, { number: inserted.get(row.id)! }, now)] : [])));
       return inserted;
-    });
+    }));
     const createdByIndex = new Map<number, User>();
     candidates.forEach(({ index }, i) => {
       const row = rows[i]!;
@@ -233,12 +270,22 @@ export async function createUsers(
   }
 }
 
+/** The users inserted and kept, by the index of their draft. */
+function createdByIndexOf(candidates: readonly Candidate[], rows: readonly NewUser[], inserted: ReadonlyMap<string, number>): Map<number, User> {
+  const byIndex = new Map<number, User>();
+  candidates.forEach(({ index }, i) => {
+    const number = inserted.get(rows[i]!.id);
+    if (number !== undefined) byIndex.set(index, toUser(rows[i]!, number));
+  });
+  return byIndex;
+}
+
 /** The users this call inserted and kept; those without a password of their own are invited to set one. */
 function createdUsers(candidates: readonly Candidate[], rows: readonly NewUser[], inserted: ReadonlyMap<string, number>): CreatedUser[] {
   return candidates.flatMap(({ draft }, i) => {
     const row = rows[i]!;
     const number = inserted.get(row.id);
-    return number === undefined ? [] : [{ user: toUser(row, number), invite: draft.password === undefined }];
+    return number === undefined ? [] : [{ user: toUser(row, number), invite: draft.password === undefined && draft.passwordHash === undefined }];
   });
 }
 

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { auditEvent } from '../audit/audit.js';
 import type { Actor } from '../credentials/actor.js';
 import { DomainError, type FieldError } from '../errors.js';
 import type { CoreDeps, UserChange } from '../ports.js';
@@ -11,7 +12,7 @@ import { checkDraft } from './validate-draft.js';
 
 const draftProps = UserDraftSchema.properties;
 
-/** What PATCH may change; omitted fields stay as they are, `phoneNumber: null` clears it. */
+/** What PATCH may change; omitted fields stay as they are, `null` clears a nullable one (`phoneNumber`, `externalId`, …). */
 export const UserPatchSchema = Type.Object(
   {
     userName: Type.Optional(draftProps.userName),
@@ -23,12 +24,22 @@ export const UserPatchSchema = Type.Object(
     access: Type.Optional(draftProps.access),
     lockedOut: Type.Optional(draftProps.lockedOut),
     approved: Type.Optional(draftProps.approved),
+    externalId: Type.Optional(Type.Union([draftProps.externalId, Type.Null()])),
+    employeeNumber: Type.Optional(Type.Union([draftProps.employeeNumber, Type.Null()])),
+    department: Type.Optional(Type.Union([draftProps.department, Type.Null()])),
   },
   { additionalProperties: false },
 );
 export type UserPatch = Static<typeof UserPatchSchema>;
 
 const validatePatch = compileValidator(UserPatchSchema);
+
+/** The field a unique index guards, for each duplicate the store reports. */
+const DUPLICATES = {
+  DUPLICATE_EMAIL: { field: 'email', what: 'email address' },
+  DUPLICATE_USERNAME: { field: 'userName', what: 'user name' },
+  CONFLICT: { field: 'externalId', what: 'externalId' },
+} as const;
 
 function invalid(errors: FieldError[]): DomainError {
   const first = errors[0]!;
@@ -71,6 +82,9 @@ export async function updateUser(
     access: patch.access ?? current.access,
     lockedOut: patch.lockedOut ?? current.lockedOut,
     approved: patch.approved ?? current.approved,
+    externalId: patch.externalId === undefined ? (current.externalId ?? undefined) : (patch.externalId ?? undefined),
+    employeeNumber: patch.employeeNumber === undefined ? (current.employeeNumber ?? undefined) : (patch.employeeNumber ?? undefined),
+    department: patch.department === undefined ? (current.department ?? undefined) : (patch.department ?? undefined),
   });
   if (!checked.ok) throw invalid(checked.errors);
   const draft = checked.draft;
@@ -88,9 +102,15 @@ export async function updateUser(
   if (patch.access !== undefined) change.access = draft.access;
   if (patch.lockedOut !== undefined) change.lockedOut = draft.lockedOut;
   if (patch.approved !== undefined) change.approved = draft.approved;
+  if (patch.externalId !== undefined) change.externalId = draft.externalId;
+  if (patch.employeeNumber !== undefined) change.employeeNumber = draft.employeeNumber;
+  if (patch.department !== undefined) change.department = draft.department;
   if (draft.password !== undefined) change.passwordHash = await deps.hasher.hash(draft.password);
 
-  const result = await deps.users.update(tenantId, id, expectedRevision, change);
+  // Names of the fields changed, never their values: the audit log holds no password or hash.
+  const fields = Object.keys(change).filter((f) => f !== 'updatedAt' && !f.endsWith('Key')).map((f) => (f === 'passwordHash' ? 'password' : f)).sort();
+  const audit = auditEvent(deps, actor, tenantId, 'user.updated', id, { fields }, change.updatedAt);
+  const result = await deps.users.update(tenantId, id, expectedRevision, change, audit);
   switch (result.status) {
     case 'updated':
       return result.user;
@@ -98,9 +118,10 @@ export async function updateUser(
       throw new DomainError('NOT_FOUND', 'No such user.');
     case 'stale':
       throw new DomainError('PRECONDITION_FAILED', 'The user has changed since you read it.');
-    case 'duplicate':
-      throw new DomainError(result.code, result.code === 'DUPLICATE_EMAIL' ? 'This email address is already used in this tenant.' : 'This user name is already used in this tenant.', [
-        { field: result.code === 'DUPLICATE_EMAIL' ? 'email' : 'userName', code: result.code, message: 'Already used in this tenant.' },
-      ]);
+    case 'duplicate': {
+      const { field, what } = DUPLICATES[result.code];
+      const message = `This ${what} is already used in this tenant.`;
+      throw new DomainError(result.code, message, [{ field, code: result.code, message }]);
+    }
   }
 }

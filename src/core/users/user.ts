@@ -6,6 +6,9 @@ export const EMAIL_MAX = 255;
 export const USER_NAME_MAX = 255;
 export const PHONE_PATTERN = '^\\+?[0-9][0-9 ().-]{1,30}$';
 export const CODE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,99}$';
+export const EXTERNAL_ID_MAX = 255;
+/** Free-text directory attributes (employee number, department). */
+export const ATTRIBUTE_MAX = 255;
 
 const NamePart = Type.String({ minLength: 1, maxLength: NAME_MAX });
 const Code = Type.String({ pattern: CODE_PATTERN, maxLength: 100 });
@@ -41,12 +44,29 @@ export const UserDraftSchema = Type.Object(
     generatePassword: Type.Optional(
       Type.Boolean({ description: 'Generate a random password instead of taking one (the user is invited to set theirs).' }),
     ),
+    passwordHash: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 512,
+        writeOnly: true,
+        description:
+          'Instead of `password`: a hash from another system, stored as given — argon2id/argon2i (PHC), bcrypt ($2a$/$2b$/$2y$), ' +
+          'scrypt ($scrypt$ln=…,r=…,p=…$salt$hash) or PBKDF2-SHA256/512 ($pbkdf2-sha256$i=…$salt$hash). Re-hashed to argon2id at the first successful verification.',
+      }),
+    ),
     name: Type.Optional(UserNameSchema),
     phoneNumber: Type.Optional(Type.String({ pattern: PHONE_PATTERN, maxLength: 32 })),
     roles: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 })),
     access: Type.Optional(UserAccessSchema),
     lockedOut: Type.Optional(Type.Boolean()),
     approved: Type.Optional(Type.Boolean()),
+    externalId: Type.Optional(
+      Type.String({ minLength: 1, maxLength: EXTERNAL_ID_MAX, description: "The provisioning client's own identifier for this user (SCIM `externalId`): unique in the tenant, compared exactly." }),
+    ),
+    employeeNumber: Type.Optional(Type.String({ minLength: 1, maxLength: ATTRIBUTE_MAX, description: 'Free text, as the directory holds it.' })),
+    department: Type.Optional(
+      Type.String({ minLength: 1, maxLength: ATTRIBUTE_MAX, description: 'Free text, as the directory holds it; not checked against the department codes of `access.departmentId`.' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -81,6 +101,10 @@ export interface User {
   createdAt: string;
   updatedAt: string;
   revision: number;
+  /** The provisioning client's own id for the user; unique in the tenant. */
+  externalId: string | null;
+  employeeNumber: string | null;
+  department: string | null;
 }
 
 /** A user ready to be written: identity keys computed, password already hashed. */

@@ -1,5 +1,6 @@
 import { fieldError, type FieldError } from '../errors.js';
 import { checkPassword } from '../passwords/password-policy.js';
+import { parsePasswordHash } from '../passwords/hash-formats.js';
 import type { Tenant } from '../tenants/tenant.js';
 import { isEmailDomainAllowed } from '../tenants/email-domain-rules.js';
 import { compileValidator } from '../validation.js';
@@ -15,6 +16,8 @@ export interface CheckedDraft {
   email: string;
   emailKey: string;
   password: string | undefined;
+  /** A hash from another system, format and bounds checked, stored as given. */
+  passwordHash: string | undefined;
   generatePassword: boolean;
   name: UserName;
   phoneNumber: string | null;
@@ -22,6 +25,9 @@ export interface CheckedDraft {
   access: UserAccess;
   lockedOut: boolean;
   approved: boolean;
+  externalId: string | null;
+  employeeNumber: string | null;
+  department: string | null;
 }
 
 function textProblems(field: string, value: string | undefined): FieldError[] {
@@ -31,6 +37,16 @@ function textProblems(field: string, value: string | undefined): FieldError[] {
     return [fieldError(field, 'INVALID_FIELD', `${field} must not start or end with white space.`)];
   }
   return [];
+}
+
+/** A pre-hashed password stands alone: no password, confirmation or generated one beside it, and a format Muster can verify. */
+function passwordHashProblems(d: UserDraft): FieldError[] {
+  const others = (['password', 'confirmPassword', 'generatePassword'] as const).filter((f) => d[f] !== undefined && d[f] !== false);
+  if (others.length > 0) {
+    return [fieldError(others[0]!, 'INVALID_FIELD', `${others[0]} cannot be given together with passwordHash.`)];
+  }
+  const parsed = parsePasswordHash(d.passwordHash!);
+  return parsed.ok ? [] : [fieldError('passwordHash', 'INVALID_FIELD', parsed.message)];
 }
 
 /**
@@ -50,12 +66,17 @@ export function checkDraft(tenant: Tenant, input: unknown): { ok: true; draft: C
     ...textProblems('name.familyName', d.name?.familyName),
     ...textProblems('name.formatted', d.name?.formatted),
     ...(d.roles ?? []).flatMap((role, i) => textProblems(`roles.${i}`, role)),
+    ...textProblems('externalId', d.externalId),
+    ...textProblems('employeeNumber', d.employeeNumber),
+    ...textProblems('department', d.department),
   ];
   if (!isEmailDomainAllowed(tenant.emailDomains, email)) {
     errors.push(fieldError('email', 'EMAIL_DOMAIN_RESTRICTED', 'The domain of this email address may not sign up in this tenant.'));
   }
   const generatePassword = d.generatePassword === true;
-  if (!generatePassword && d.password !== undefined) {
+  if (d.passwordHash !== undefined) {
+    errors.push(...passwordHashProblems(d));
+  } else if (!generatePassword && d.password !== undefined) {
     if (d.confirmPassword !== undefined && d.confirmPassword !== d.password) {
       errors.push(fieldError('confirmPassword', 'PASSWORD_MISMATCH', 'confirmPassword does not match password.'));
     } else {
@@ -76,6 +97,7 @@ export function checkDraft(tenant: Tenant, input: unknown): { ok: true; draft: C
       email,
       emailKey: identityKey(email),
       password: generatePassword ? undefined : d.password,
+      passwordHash: d.passwordHash,
       generatePassword,
       name,
       phoneNumber: d.phoneNumber ?? null,
@@ -84,6 +106,9 @@ export function checkDraft(tenant: Tenant, input: unknown): { ok: true; draft: C
       access: { ...d.access },
       lockedOut: d.lockedOut ?? false,
       approved: d.approved ?? true,
+      externalId: d.externalId ?? null,
+      employeeNumber: d.employeeNumber ?? null,
+      department: d.department ?? null,
     },
   };
 }

@@ -6,6 +6,7 @@ import { appDialect } from './app/index.js';
 import { batchDialect } from './batch/index.js';
 import { provisioningDialect } from './provisioning/index.js';
 import { simpleDialect } from './simple/index.js';
+import { scimApi } from '../scim/index.js';
 
 export interface DialectOptions {
   core: CoreDeps;
@@ -26,4 +27,6 @@ export async function registerDialects(app: FastifyInstance, options: DialectOpt
   await app.register(appDialect, shared);
   await app.register(accountDialect, shared);
   await app.register(provisioningDialect, shared);
+  // SCIM 2.0 at /scim/v2 (src/http/scim): the dialect of directory clients such as Okta and Entra ID.
+  await app.register(scimApi, shared);
 }

@@ -4,8 +4,11 @@ import type { CoreDeps } from '../../core/ports.js';
 import { requireActor } from '../shared/authenticate.js';
 import { toDomainError } from '../shared/framework-errors.js';
 import { sendProblem } from '../shared/problem.js';
+import { auditRoutes } from './audit-routes.js';
 import { catalogRoutes } from './catalog-routes.js';
+import { credentialRoutes } from './credential-routes.js';
 import { emailRoutes } from './email-routes.js';
+import { importRoutes } from './import-routes.js';
 import { nativeStatus } from './map-error.js';
 import { tenantRoutes } from './tenant-routes.js';
 import { userRoutes } from './user-routes.js';
@@ -15,7 +18,7 @@ import type { FastifyBaseLogger, RawReplyDefaultExpression, RawRequestDefaultExp
 export type NativeScope = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
 /** The native `/v1` API: thin routes over the core, errors as RFC 9457 problem+json. */
-export async function nativeApi(scope: FastifyInstance, options: { core: CoreDeps; authenticator: Authenticator }): Promise<void> {
+export async function nativeApi(scope: FastifyInstance, options: { core: CoreDeps; authenticator: Authenticator; verifyRateLimitPerMinute?: number | undefined; importMaxBytes?: number | undefined }): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>() as NativeScope;
   app.setErrorHandler((error, request, reply) => {
     const domainError = toDomainError(error);
@@ -25,9 +28,13 @@ export async function nativeApi(scope: FastifyInstance, options: { core: CoreDep
   });
   // JSON only: without this, Fastify's built-in text/plain parser would hand a string to the routes.
   app.removeContentTypeParser('text/plain');
-  requireActor(app, options.authenticator);
+  requireActor(app, options.authenticator, 'native');
   tenantRoutes(app, options.core);
   catalogRoutes(app, options.core);
   userRoutes(app, options.core);
+  credentialRoutes(app, options.core, { perLoginPerMinute: options.verifyRateLimitPerMinute });
   emailRoutes(app, options.core);
+  auditRoutes(app, options.core);
+  // In a scope of its own: the upload reads its body as a stream, outside the global body limit.
+  await app.register(importRoutes, { core: options.core, maxBytes: options.importMaxBytes });
 }

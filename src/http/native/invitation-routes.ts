@@ -38,7 +38,7 @@ export async function invitationApi(scope: FastifyInstance, options: { core: Cor
       },
     },
     handler: async (request, reply) => {
-      const accepted = await acceptInvitation(options.core, request.body);
+      const accepted = await acceptInvitation(options.core, request.body, { dialect: 'native', requestId: String(request.id) });
       return reply.header('cache-control', 'no-store').send({ status: 'accepted' as const, tenant: accepted.tenantId, userId: accepted.userId, userName: accepted.userName });
     },
   });

@@ -42,6 +42,10 @@ export function nativeStatus(code: ErrorCode): number {
     case 'INVITATION_EXPIRED':
     case 'INVITATION_USED':
       return 410;
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return 422;
+    case 'SERVICE_BUSY':
+      return 503;
     default: {
       const unhandled: never = code;
       throw new Error(`unmapped error code ${String(unhandled)}`);

@@ -24,6 +24,9 @@ export const UserSchema = Type.Object(
     createdAt: Timestamp,
     updatedAt: Timestamp,
     revision: Type.Integer(),
+    externalId: Type.Union([Type.String(), Type.Null()], { description: "A provisioning client's own id for the user (SCIM externalId); unique in the tenant." }),
+    employeeNumber: Type.Union([Type.String(), Type.Null()]),
+    department: Type.Union([Type.String(), Type.Null()], { description: 'Free text from the directory; not a department code.' }),
   },
 );
 
@@ -142,4 +145,6 @@ export const ErrorResponses = {
   401: Type.Ref('Problem'),
   403: Type.Ref('Problem'),
   404: Type.Ref('Problem'),
+  429: Type.Ref('Problem'),
+  500: Type.Ref('Problem'),
 };

@@ -59,13 +59,22 @@ export function userRoutes(app: NativeScope, core: CoreDeps): void {
   const location = (tenant: string, id: string) => `/v1/tenants/${encodeURIComponent(tenant)}/users/${id}`;
 
   app.post('/tenants/:tenant/users', {
+    config: { idempotency: true },
     schema: {
       tags,
       summary: 'Create one user',
       params: TenantParams,
       querystring: CreateQuery,
       body: UserDraftSchema,
-      response: { 200: Type.Object({ dryRun: Type.Boolean(), status: Type.Literal('valid') }), 201: UserSchema, 402: Type.Ref('Problem'), 409: Type.Ref('Problem'), ...ErrorResponses },
+      response: {
+        200: Type.Object({ dryRun: Type.Boolean(), status: Type.Literal('valid') }),
+        201: UserSchema,
+        402: Type.Ref('Problem'),
+        409: Type.Ref('Problem'),
+        413: Type.Ref('Problem'),
+        415: Type.Ref('Problem'),
+        ...ErrorResponses,
+      },
     },
     handler: async (request, reply) => {
       const { tenant } = request.params;
@@ -78,13 +87,14 @@ export function userRoutes(app: NativeScope, core: CoreDeps): void {
   });
 
   app.post('/tenants/:tenant/users/batch', {
+    config: { idempotency: true },
     schema: {
       tags,
       summary: `Create up to ${MAX_BATCH_SIZE} users, with a report per user`,
       params: TenantParams,
       querystring: CreateQuery,
       body: BatchBodySchema,
-      response: { 200: BatchReportSchema, 422: BatchReportSchema, 413: Type.Ref('Problem'), ...ErrorResponses },
+      response: { 200: BatchReportSchema, 422: BatchReportSchema, 413: Type.Ref('Problem'), 415: Type.Ref('Problem'), ...ErrorResponses },
     },
     handler: async (request, reply) => {
       const envelope = validateEnvelope(request.body);

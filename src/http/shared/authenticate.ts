@@ -10,9 +10,20 @@ declare module 'fastify' {
   }
 }
 
-/** Every route of this scope needs a valid credential; a missing or bad one is UNAUTHORIZED. */
-export function requireActor(scope: FastifyInstance, authenticator: Authenticator): void {
+/** The API a request came through: the one its scope named, else its route's first OpenAPI tag. */
+function dialectOf(request: FastifyRequest, named: string | undefined): string {
+  if (named) return named;
+  const tags = (request.routeOptions.schema as { tags?: unknown } | undefined)?.tags;
+  return Array.isArray(tags) && typeof tags[0] === 'string' ? tags[0] : 'unknown';
+}
+
+/**
+ * Every route of this scope needs a valid credential; a missing or bad one is UNAUTHORIZED.
+ * The actor carries the API (`dialect`) and the request id, which the audit log records.
+ */
+export function requireActor(scope: FastifyInstance, authenticator: Authenticator, dialect?: string): void {
   scope.addHook('onRequest', async (request: FastifyRequest) => {
-    request.actor = await authenticator.authenticate(presentedCredential(request));
+    const actor = await authenticator.authenticate(presentedCredential(request));
+    request.actor = { ...actor, context: { dialect: dialectOf(request, dialect), requestId: String(request.id) } };
   });
 }

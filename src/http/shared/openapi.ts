@@ -30,6 +30,11 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'provisioning', description: 'Compatibility dialect for seed 002: POST /provisioning/users.svc/.' },
         { name: 'app', description: 'Compatibility dialect for seed 003: POST /{appKey}/users.' },
         { name: 'simple', description: 'Compatibility dialect for seed 004: POST /users with firstName, lastName and contactEmail.' },
+        {
+          name: 'scim',
+          description:
+            'SCIM 2.0 service provider (RFC 7643/7644) at /scim/v2 for Okta, Microsoft Entra ID and other directory clients: Users, Groups (roles), Bulk, discovery. Bodies and answers are application/scim+json.',
+        },
       ],
     },
   });

@@ -2,6 +2,10 @@ import type { Kysely, Migration } from 'kysely';
 import type { DialectName } from '../database.js';
 import * as initial from './0001-initial.js';
 import * as email from './0002-email.js';
+import * as imports from './0003-imports.js';
+import * as idempotency from './0004-idempotency.js';
+import * as scim from './0005-scim.js';
+import * as audit from './0006-audit.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -9,6 +13,10 @@ type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-initial': initial,
   '0002-email': email,
+  '0003-imports': imports,
+  '0004-idempotency': idempotency,
+  '0005-scim': scim,
+  '0006-audit': audit,
 };
 
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {

@@ -126,11 +126,12 @@ export async function accountDialect(scope: FastifyInstance, options: DialectOpt
     await revisionForError(request, reply, status);
     return reply.code(status).serializer(JSON.stringify).send(accountErrorBody(domainError, String(request.id), core.clock.now()));
   });
-  requireActor(app, options.authenticator);
+  requireActor(app, options.authenticator, 'account');
   // JSON only (the documented Content-Type): without this, Fastify's text/plain parser would hand the route a string.
   app.removeContentTypeParser('text/plain');
 
   app.post(ACCOUNT_USERS_PATH, {
+    config: { idempotency: true },
     schema: {
       tags: ['account'],
       summary: 'Create a list of users in an account (seed 001)',

@@ -36,6 +36,10 @@ export function accountStatus(code: ErrorCode): number {
     case 'INVITATION_EXPIRED':
     case 'INVITATION_USED':
       return 410;
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return 422;
+    case 'SERVICE_BUSY':
+      return 503;
     case 'PRECONDITION_FAILED':
       return 412;
     case 'PAYLOAD_TOO_LARGE':

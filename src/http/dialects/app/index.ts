@@ -105,7 +105,7 @@ export async function appDialect(scope: FastifyInstance, options: DialectOptions
     setErrorHeaders(reply, domainError, status);
     return reply.code(status).serializer(JSON.stringify).send(body);
   });
-  requireActor(app, options.authenticator);
+  requireActor(app, options.authenticator, 'app');
   // The appKey and the role are checked before the body is read.
   const tenantOf = new WeakMap<FastifyRequest, Tenant>();
   app.addHook('onRequest', async (request) => {
@@ -114,6 +114,7 @@ export async function appDialect(scope: FastifyInstance, options: DialectOptions
   });
 
   app.post(`/:appKey(${APP_KEY_PATTERN})/users`, {
+    config: { idempotency: true },
     schema: {
       tags: ['app'],
       summary: 'Create a user in the application named by appKey (seed 003)',

@@ -67,6 +67,10 @@ export function appError(code: ErrorCode): AppError {
       return { status: 410, errorCode: 4100 };
     case 'INVITATION_USED':
       return { status: 410, errorCode: 4101 };
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return { status: 422, errorCode: 4220 };
+    case 'SERVICE_BUSY':
+      return { status: 503, errorCode: 5030 };
     default: {
       const unhandled: never = code;
       throw new Error(`unmapped error code ${String(unhandled)}`);

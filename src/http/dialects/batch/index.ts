@@ -36,12 +36,13 @@ export async function batchDialect(scope: FastifyInstance, options: DialectOptio
     setErrorHeaders(reply, domainError, status);
     return reply.code(status).serializer(JSON.stringify).send(body);
   });
-  requireActor(app, options.authenticator);
+  requireActor(app, options.authenticator, 'batch');
   // The role is checked before the body is read: a credential that may not create users learns nothing from it.
   app.addHook('onRequest', async (request) => authorize(request.actor, 'users:write', homeTenant(request.actor)));
 
   for (const url of options.paths) {
     app.post(url, {
+      config: { idempotency: true },
       schema: {
         tags: ['batch'],
         summary: `Create up to ${MAX_BATCH_SIZE} users (seed 000)`,

@@ -55,6 +55,10 @@ export function batchError(code: ErrorCode): BatchError {
     case 'INVITATION_EXPIRED':
     case 'INVITATION_USED':
       return { status: 410, report: false };
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return { status: 422, report: false };
+    case 'SERVICE_BUSY':
+      return { status: 503, report: false };
     default: {
       const unhandled: never = code;
       throw new Error(`unmapped error code ${String(unhandled)}`);

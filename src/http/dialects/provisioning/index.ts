@@ -92,12 +92,13 @@ export async function provisioningDialect(scope: FastifyInstance, options: Diale
     const message = mapped.message ?? (first ? provisioningMessage(renameField(first, provisioningField)) : domainError.message);
     return reply.code(mapped.status).serializer(JSON.stringify).send(errorBody({ code: domainError.code, message }, [], [], String(request.id)));
   });
-  requireActor(app, options.authenticator);
+  requireActor(app, options.authenticator, 'provisioning');
   // JSON only (the documented Content-Type): without this, Fastify's text/plain parser would hand the route a string.
   app.removeContentTypeParser('text/plain');
 
   for (const url of PROVISIONING_PATHS) {
     app.post(url, {
+      config: { idempotency: true },
       schema: {
         tags: ['provisioning'],
         summary: 'Create one or more users (seed 002)',

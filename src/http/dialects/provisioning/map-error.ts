@@ -54,6 +54,10 @@ export function provisioningError(code: ErrorCode): { status: number; message: s
     case 'INVITATION_EXPIRED':
     case 'INVITATION_USED':
       return { status: 410, message: undefined };
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return { status: 422, message: undefined };
+    case 'SERVICE_BUSY':
+      return { status: 503, message: undefined };
     case 'PRECONDITION_FAILED':
       return { status: 412, message: undefined };
     case 'PAYLOAD_TOO_LARGE':

@@ -51,15 +51,27 @@ export async function simpleDialect(scope: FastifyInstance, options: DialectOpti
     setErrorHeaders(reply, domainError, status);
     return reply.code(status).serializer(JSON.stringify).send(body);
   });
-  requireActor(app, options.authenticator);
+  requireActor(app, options.authenticator, 'simple');
 
   for (const url of options.paths) {
     app.post(url, {
+      config: { idempotency: true },
       schema: {
         tags: ['simple'],
         summary: 'Create a user (seed 004)',
         body: SimpleUserInput,
-        response: { 201: SimpleUser, 400: SimpleErrorSchema, 401: SimpleErrorSchema, 403: SimpleErrorSchema, 429: SimpleErrorSchema, 500: SimpleErrorSchema },
+        response: {
+          201: SimpleUser,
+          400: SimpleErrorSchema,
+          401: SimpleErrorSchema,
+          402: SimpleErrorSchema,
+          403: SimpleErrorSchema,
+          404: SimpleErrorSchema,
+          413: SimpleErrorSchema,
+          415: SimpleErrorSchema,
+          429: SimpleErrorSchema,
+          500: SimpleErrorSchema,
+        },
       },
       handler: async (request, reply) => {
         const body = request.body as unknown;

@@ -55,6 +55,11 @@ export function simpleError(code: ErrorCode): SimpleError {
     case 'INVITATION_EXPIRED':
     case 'INVITATION_USED':
       return { status: 410, code };
+    // Idempotent retries and admission control: as the native API answers them.
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return { status: 422, code };
+    case 'SERVICE_BUSY':
+      return { status: 503, code };
     default: {
       const unhandled: never = code;
       throw new Error(`unmapped error code ${String(unhandled)}`);
