@@ -2,30 +2,23 @@ import type { FastifyInstance } from 'fastify';
 import type { Authenticator } from '../../core/credentials/api-keys.js';
 import type { CoreDeps } from '../../core/ports.js';
 import { requireActor } from '../shared/authenticate.js';
-import { toDomainError } from '../shared/framework-errors.js';
-import { sendProblem } from '../shared/problem.js';
 import { auditRoutes } from './audit-routes.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { credentialRoutes } from './credential-routes.js';
 import { emailRoutes } from './email-routes.js';
 import { importRoutes } from './import-routes.js';
-import { nativeStatus } from './map-error.js';
 import { tenantRoutes } from './tenant-routes.js';
 import { userRoutes } from './user-routes.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import { renderErrorsWith, renderProblem } from '../shared/error-handler.js';
 
 export type NativeScope = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
 /** The native `/v1` API: thin routes over the core, errors as RFC 9457 problem+json. */
 export async function nativeApi(scope: FastifyInstance, options: { core: CoreDeps; authenticator: Authenticator; verifyRateLimitPerMinute?: number | undefined; importMaxBytes?: number | undefined }): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>() as NativeScope;
-  app.setErrorHandler((error, request, reply) => {
-    const domainError = toDomainError(error);
-    const status = nativeStatus(domainError.code);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendProblem(request, reply, domainError, status);
-  });
+  renderErrorsWith(app, renderProblem);
   // JSON only: without this, Fastify's built-in text/plain parser would hand a string to the routes.
   app.removeContentTypeParser('text/plain');
   requireActor(app, options.authenticator, 'native');

@@ -3,9 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { acceptInvitation, AcceptInvitationSchema } from '../../core/email/accept-invitation.js';
 import type { CoreDeps } from '../../core/ports.js';
-import { toDomainError } from '../shared/framework-errors.js';
-import { sendProblem } from '../shared/problem.js';
-import { nativeStatus } from './map-error.js';
+import { renderErrorsWith, renderProblem } from '../shared/error-handler.js';
 
 /**
  * `POST /v1/invitations/accept`: the one native route without an API key — the invitation
@@ -14,12 +12,7 @@ import { nativeStatus } from './map-error.js';
  */
 export async function invitationApi(scope: FastifyInstance, options: { core: CoreDeps }): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  app.setErrorHandler((error, request, reply) => {
-    const domainError = toDomainError(error);
-    const status = nativeStatus(domainError.code);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendProblem(request, reply, domainError, status);
-  });
+  renderErrorsWith(app, renderProblem);
   // JSON only, as in the rest of /v1.
   app.removeContentTypeParser('text/plain');
 

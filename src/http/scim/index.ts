@@ -10,9 +10,7 @@ import type { Authenticator } from '../../core/credentials/api-keys.js';
 import { DomainError } from '../../core/errors.js';
 import type { CoreDeps } from '../../core/ports.js';
 import { requireActor } from '../shared/authenticate.js';
-import { toDomainError } from '../shared/framework-errors.js';
 import { registerJsonBodyParser } from '../shared/json-body.js';
-import { setErrorHeaders } from '../shared/problem.js';
 import { bulkRoutes, MAX_BULK_PAYLOAD_BYTES } from './bulk.js';
 import { SCIM_PREFIX } from './context.js';
 import { discoveryRoutes } from './discovery.js';
@@ -20,6 +18,7 @@ import { groupRoutes } from './groups.js';
 import { scimErrorBody } from './map-error.js';
 import { SCIM_MEDIA_TYPE } from './schemas.js';
 import { userRoutes } from './users.js';
+import { renderErrorsWith } from '../shared/error-handler.js';
 
 export type ScimScope = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -30,17 +29,14 @@ export interface ScimOptions {
 
 /** Errors every SCIM scope answers alike: a SCIM Error body, the bulk limit named when it is the bulk body that is too large. */
 function errorHandling(scope: ScimScope): void {
-  scope.setErrorHandler((error, request, reply) => {
-    let domainError = toDomainError(error);
-    if (domainError.code === 'PAYLOAD_TOO_LARGE' && request.url.split('?')[0]?.endsWith('/Bulk')) {
+  renderErrorsWith(scope, (error, request) => {
+    let domainError = error;
+    if (error.code === 'PAYLOAD_TOO_LARGE' && request.url.split('?')[0]?.endsWith('/Bulk')) {
       domainError = new DomainError('PAYLOAD_TOO_LARGE', `The size of the bulk operation exceeds the maxPayloadSize (${MAX_BULK_PAYLOAD_BYTES}).`);
-    } else if (domainError.code === 'UNSUPPORTED_MEDIA_TYPE') {
+    } else if (error.code === 'UNSUPPORTED_MEDIA_TYPE') {
       domainError = new DomainError('UNSUPPORTED_MEDIA_TYPE', `Send the body as ${SCIM_MEDIA_TYPE} (or application/json).`);
     }
-    const { status, body } = scimErrorBody(domainError);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    setErrorHeaders(reply, domainError, status);
-    return reply.code(status).type(SCIM_MEDIA_TYPE).serializer(JSON.stringify).send(body);
+    return { ...scimErrorBody(domainError), contentType: SCIM_MEDIA_TYPE };
   });
   scope.setNotFoundHandler((request, reply) => {
     const { status, body } = scimErrorBody(new DomainError('NOT_FOUND', `No SCIM endpoint for ${request.method} ${request.url.split('?')[0]}.`));

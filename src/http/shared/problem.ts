@@ -40,16 +40,20 @@ export function setErrorHeaders(reply: FastifyReply, error: DomainError, status:
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
 }
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: DomainError, status: number) {
-  setErrorHeaders(reply, error, status);
-  const body = {
+/** The RFC 9457 body of a domain error answered with `status`. */
+export function problemBody(error: DomainError, status: number, requestId: string) {
+  return {
     type: `urn:muster:error:${error.code.toLowerCase().replace(/_/g, '-')}`,
     title: title(error.code),
     status,
     detail: error.message,
     code: error.code,
     errors: error.errors,
-    requestId: String(request.id),
+    requestId,
   };
-  return reply.code(status).type('application/problem+json').serializer(JSON.stringify).send(body);
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: DomainError, status: number) {
+  setErrorHeaders(reply, error, status);
+  return reply.code(status).type('application/problem+json').serializer(JSON.stringify).send(problemBody(error, status, String(request.id)));
 }

@@ -8,11 +8,10 @@ import { getUsersRevision } from '../../../core/users/users-revision.js';
 import { requireActor } from '../../shared/authenticate.js';
 import { isPlainObject } from '../../shared/dialect-input.js';
 import { renameField } from '../../shared/field-names.js';
-import { toDomainError } from '../../shared/framework-errors.js';
-import { setErrorHeaders } from '../../shared/problem.js';
 import type { DialectOptions } from '../index.js';
 import { accountField, AccountUser, AccountUserInput, presentAccountUser, toDraft } from './entity.js';
 import { AccountErrorSchema, accountErrorBody, accountStatus } from './map-error.js';
+import { renderErrorsWith } from '../../shared/error-handler.js';
 
 export const ACCOUNT_USERS_PATH = '/api/account/:accountId/configuration/le-users/users';
 
@@ -114,17 +113,14 @@ export async function accountDialect(scope: FastifyInstance, options: DialectOpt
     }
   }
 
-  app.setErrorHandler(async (error, request, reply) => {
-    const domainError = toDomainError(error);
-    const status = accountStatus(domainError.code);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    setErrorHeaders(reply, domainError, status);
+  renderErrorsWith(app, async (error, request, reply) => {
+    const status = accountStatus(error.code);
     if (status === 401 || status === 403 || status === 404) {
       reply.removeHeader('ac-revision');
       reply.removeHeader('etag');
     }
     await revisionForError(request, reply, status);
-    return reply.code(status).serializer(JSON.stringify).send(accountErrorBody(domainError, String(request.id), core.clock.now()));
+    return { status, body: accountErrorBody(error, String(request.id), core.clock.now()) };
   });
   requireActor(app, options.authenticator, 'account');
   // JSON only (the documented Content-Type): without this, Fastify's text/plain parser would hand the route a string.

@@ -9,11 +9,10 @@ import { APP_KEY_PATTERN, loadTenantByAppKey } from '../../../core/tenants/app-k
 import { createUsers } from '../../../core/users/create-users.js';
 import type { User } from '../../../core/users/user.js';
 import { requireActor } from '../../shared/authenticate.js';
-import { toDomainError } from '../../shared/framework-errors.js';
-import { setErrorHeaders } from '../../shared/problem.js';
 import type { DialectOptions } from '../index.js';
 import { AppUserInput, mapAppRequest, wantsRoles } from './input.js';
 import { appErrorBody } from './map-error.js';
+import { renderErrorsWith } from '../../shared/error-handler.js';
 
 const Iso8601 = Type.String({ format: 'date-time' });
 const Link = Type.Object({ href: Type.String(), templated: Type.Boolean() });
@@ -98,13 +97,7 @@ function presentUser(user: User, embedded: Role[] | undefined) {
  */
 export async function appDialect(scope: FastifyInstance, options: DialectOptions): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  app.setErrorHandler((error, request, reply) => {
-    const domainError = toDomainError(error);
-    const { status, body } = appErrorBody(domainError, String(request.id));
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    setErrorHeaders(reply, domainError, status);
-    return reply.code(status).serializer(JSON.stringify).send(body);
-  });
+  renderErrorsWith(app, (error, request) => appErrorBody(error, String(request.id)));
   requireActor(app, options.authenticator, 'app');
   // The appKey and the role are checked before the body is read.
   const tenantOf = new WeakMap<FastifyRequest, Tenant>();

@@ -7,12 +7,11 @@ import { assertBatchSize, createUsers, MAX_BATCH_SIZE } from '../../../core/user
 import type { UserDraft } from '../../../core/users/user.js';
 import { requireActor } from '../../shared/authenticate.js';
 import { isPlainObject } from '../../shared/dialect-input.js';
-import { toDomainError } from '../../shared/framework-errors.js';
-import { setErrorHeaders } from '../../shared/problem.js';
 import type { DialectOptions } from '../index.js';
 import { batchErrorBody } from './map-error.js';
 import { BatchUserRecord, mapRecord } from './records.js';
 import { BatchErrorSchema, BatchFailure, BatchReport, batchReport } from './report.js';
+import { renderErrorsWith } from '../../shared/error-handler.js';
 
 const BatchBody = Type.Union([Type.Array(BatchUserRecord, { maxItems: MAX_BATCH_SIZE }), BatchUserRecord], {
   description: `An array of up to ${MAX_BATCH_SIZE} user records, or one record (a batch of one).`,
@@ -29,13 +28,7 @@ function recordsOf(body: unknown): unknown[] {
 /** The `batch` dialect (seed 000): POST /users with up to 1000 records and a success/failure report. */
 export async function batchDialect(scope: FastifyInstance, options: DialectOptions & { paths: string[] }): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  app.setErrorHandler((error, request, reply) => {
-    const domainError = toDomainError(error);
-    const { status, body } = batchErrorBody(domainError, String(request.id));
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    setErrorHeaders(reply, domainError, status);
-    return reply.code(status).serializer(JSON.stringify).send(body);
-  });
+  renderErrorsWith(app, (error, request) => batchErrorBody(error, String(request.id)));
   requireActor(app, options.authenticator, 'batch');
   // The role is checked before the body is read: a credential that may not create users learns nothing from it.
   app.addHook('onRequest', async (request) => authorize(request.actor, 'users:write', homeTenant(request.actor)));

@@ -9,11 +9,10 @@ import { loadTenantByAppKey } from '../../../core/tenants/app-key.js';
 import { requireActor } from '../../shared/authenticate.js';
 import { isPlainObject } from '../../shared/dialect-input.js';
 import { renameField } from '../../shared/field-names.js';
-import { toDomainError } from '../../shared/framework-errors.js';
-import { setErrorHeaders } from '../../shared/problem.js';
 import type { DialectOptions } from '../index.js';
 import { provisioningError, ProvisioningErrorSchema, provisioningMessage, ProvisioningUser, SEED_MESSAGES } from './map-error.js';
 import { mapUser, presentUser, provisioningField, ProvisioningUserInput, type SimulatedUser } from './users.js';
+import { renderErrorsWith } from '../../shared/error-handler.js';
 
 export const PROVISIONING_PATHS = ['/provisioning/users.svc/', '/provisioning/users.svc'];
 
@@ -83,14 +82,11 @@ async function tenantOf(core: CoreDeps, actor: Actor, appKey: string | undefined
 export async function provisioningDialect(scope: FastifyInstance, options: DialectOptions): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const core = options.core;
-  app.setErrorHandler((error, request, reply) => {
-    const domainError = toDomainError(error);
-    const mapped = provisioningError(domainError.code);
-    if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
-    setErrorHeaders(reply, domainError, mapped.status);
-    const first = domainError.errors[0];
-    const message = mapped.message ?? (first ? provisioningMessage(renameField(first, provisioningField)) : domainError.message);
-    return reply.code(mapped.status).serializer(JSON.stringify).send(errorBody({ code: domainError.code, message }, [], [], String(request.id)));
+  renderErrorsWith(app, (error, request) => {
+    const mapped = provisioningError(error.code);
+    const first = error.errors[0];
+    const message = mapped.message ?? (first ? provisioningMessage(renameField(first, provisioningField)) : error.message);
+    return { status: mapped.status, body: errorBody({ code: error.code, message }, [], [], String(request.id)) };
   });
   requireActor(app, options.authenticator, 'provisioning');
   // JSON only (the documented Content-Type): without this, Fastify's text/plain parser would hand the route a string.

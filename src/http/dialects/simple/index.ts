@@ -6,10 +6,9 @@ import { DomainError } from '../../../core/errors.js';
 import { createUsers } from '../../../core/users/create-users.js';
 import { compileValidator } from '../../../core/validation.js';
 import { requireActor } from '../../shared/authenticate.js';
-import { toDomainError } from '../../shared/framework-errors.js';
-import { setErrorHeaders } from '../../shared/problem.js';
 import type { DialectOptions } from '../index.js';
 import { simpleErrorBody } from './map-error.js';
+import { renderErrorsWith } from '../../shared/error-handler.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 
@@ -44,13 +43,7 @@ const validateInput = compileValidator(SimpleUserInput);
 /** The `simple` dialect (seed 004): POST /users with firstName, lastName and contactEmail. */
 export async function simpleDialect(scope: FastifyInstance, options: DialectOptions & { paths: string[] }): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  app.setErrorHandler((error, request, reply) => {
-    const domainError = toDomainError(error);
-    const { status, body } = simpleErrorBody(domainError, String(request.id));
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    setErrorHeaders(reply, domainError, status);
-    return reply.code(status).serializer(JSON.stringify).send(body);
-  });
+  renderErrorsWith(app, (error, request) => simpleErrorBody(error, String(request.id)));
   requireActor(app, options.authenticator, 'simple');
 
   for (const url of options.paths) {
