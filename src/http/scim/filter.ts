@@ -196,24 +196,10 @@ export function userFilterFromScim(text: string): UserFilter {
   return toUserFilter(parseScimFilter(text));
 }
 
-const USER_SORT: Record<string, UserSortAttribute | 'active'> = {
-  id: 'id',
-  externalid: 'externalId',
-  username: 'userName',
-  displayname: 'name.formatted',
-  'name.formatted': 'name.formatted',
-  'name.givenname': 'name.givenName',
-  'name.familyname': 'name.familyName',
-  emails: 'email',
-  'emails.value': 'email',
-  phonenumbers: 'phoneNumber',
-  'phonenumbers.value': 'phoneNumber',
-  active: 'active',
-  'meta.created': 'createdAt',
-  'meta.lastmodified': 'updatedAt',
-  'enterprise:employeenumber': 'employeeNumber',
-  'enterprise:department': 'department',
-};
+/** Sort keys: every filterable path whose attribute has one value per user (not group membership). */
+const USER_SORT: Record<string, UserSortAttribute | 'active'> = Object.fromEntries(
+  Object.entries(USER_ATTRIBUTES).filter((entry): entry is [string, UserSortAttribute | 'active'] => entry[1] !== 'role'),
+);
 
 /** The core sort for `sortBy`/`sortOrder` (RFC 7644 §3.4.2.3). */
 export function userSortFromScim(sortBy: string | undefined, sortOrder: string | undefined): { sortBy?: UserSortAttribute; descending: boolean } {
