@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES } from './helpers/databases.js';
-import { startTestApp, type CallOptions, type CallResult, type TestApp } from './helpers/test-app.js';
+import { startTestApp, type CallResult, type TestApp } from './helpers/test-app.js';
+import { issueKey as issueTenantKey, recordingCall, usersWithEmail } from './helpers/native-fixtures.js';
+import type { KeyRole } from '../src/core/credentials/actor.js';
 
 const PASSWORD = 'Tr0ub4dor&3-staple';
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -16,22 +18,9 @@ describe.each(DATABASES)('app dialect (seed 003) on %s', (kind) => {
   let globexManager: string;
   const seen: CallResult[] = [];
 
-  async function call(method: string, path: string, options: CallOptions = {}): Promise<CallResult> {
-    const res = await t.call(method, path, options);
-    // Every answer except the API description, whose schemas name the password fields.
-    if (!path.startsWith('/openapi.json') && !path.startsWith('/docs')) seen.push(res);
-    return res;
-  }
-  async function issueKey(tenant: string, role: string): Promise<string> {
-    const res = await t.call('POST', `/v1/tenants/${tenant}/api-keys`, { body: { name: `${role} key`, role } });
-    expect(res.status).toBe(201);
-    return res.body.token as string;
-  }
-  async function usersOf(tenant: string, email: string) {
-    const res = await t.call('GET', `/v1/tenants/${tenant}/users?email=${encodeURIComponent(email)}`);
-    expect(res.status).toBe(200);
-    return res.body.users as any[];
-  }
+  const call = recordingCall(() => t, seen);
+  const issueKey = async (tenant: string, role: KeyRole) => (await issueTenantKey(t, tenant, role)).token;
+  const usersOf = (tenant: string, email: string) => usersWithEmail(t, tenant, email);
   const newUser = (n: string, extra: Record<string, unknown> = {}) => ({
     userName: n,
     email: `${n}@example.com`,

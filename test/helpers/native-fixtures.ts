@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { KeyRole } from '../../src/core/credentials/actor.js';
-import type { TestApp } from './test-app.js';
+import type { CallOptions, CallResult, TestApp } from './test-app.js';
 
 export interface IssuedKey {
   id: string;
@@ -35,4 +35,23 @@ export function expectProblem(res: { status: number; headers: Headers; body: any
   expect(res.body).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
   expect(Array.isArray(res.body.errors)).toBe(true);
   return res.body;
+}
+
+/** The users of a tenant whose email is `email` (after normalisation), read through the native API. */
+export async function usersWithEmail(t: TestApp, tenant: string, email: string): Promise<any[]> {
+  const res = await t.call('GET', `/v1/tenants/${tenant}/users?email=${encodeURIComponent(email)}`);
+  expect(res.status, res.text).toBe(200);
+  return res.body.users as any[];
+}
+
+/**
+ * A `call` that keeps every answer in `seen`, so that a suite can check at its end that no
+ * response carried a secret (the API description is left out: its schemas name the password fields).
+ */
+export function recordingCall(t: () => TestApp, seen: CallResult[]) {
+  return async (method: string, path: string, options: CallOptions = {}): Promise<CallResult> => {
+    const res = await t().call(method, path, options);
+    if (!path.startsWith('/openapi.json') && !path.startsWith('/docs')) seen.push(res);
+    return res;
+  };
 }

@@ -89,22 +89,13 @@ export interface EmailMessage {
 }
 
 /** A message a sender has claimed: it alone may send it until `leaseUntil`. */
-export interface ClaimedMessage {
-  id: string;
+export interface ClaimedMessage extends Pick<NewEmailMessage, 'id' | 'from' | 'to' | 'subject' | 'text' | 'html' | 'messageId' | 'createdAt' | 'secret'> {
   /** Identifies this claim; marking the outcome needs it, so a stale sender cannot. */
   claim: string;
   /** Attempts so far, this one included. */
   attempts: number;
   /** Until when the claim is this sender's (ISO 8601). */
   leaseUntil: string;
-  from: string;
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-  messageId: string;
-  createdAt: string;
-  secret: string | null;
 }
 
 /** A stored invitation with what redeeming it needs to know about its user. */
