@@ -42,7 +42,7 @@ export async function startMuster(kind: 'sqlite' | 'postgres', postgres?: Postgr
     cleanup = async () => {};
   }
   const loopFile = join(mkdtempSync(join(tmpdir(), 'muster-loop-')), 'loop.json');
-  const child: ChildProcess = spawn(process.execPath, ['--import', './bench/loop-monitor.mjs', 'dist/server.js'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs(), '--import', './bench/loop-monitor.mjs', 'dist/server.js'], {
     env: {
       ...process.env,
       PORT: String(port),
@@ -93,6 +93,11 @@ export async function startMuster(kind: 'sqlite' | 'postgres', postgres?: Postgr
 }
 
 export { startPostgres };
+
+/** Extra options for the server's node, e.g. MUSTER_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+function nodeArgs(): string[] {
+  return (process.env.MUSTER_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+}
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -7,15 +7,14 @@ import type { CoreDeps } from './core/ports.js';
 import { registerDialects, type RootUsers } from './http/dialects/index.js';
 import { nativeApi } from './http/native/index.js';
 import { invitationApi } from './http/native/invitation-routes.js';
-import { nativeStatus } from './http/native/map-error.js';
 import { createValidatorCompiler } from './http/shared/body-validation.js';
-import { toDomainError } from './http/shared/framework-errors.js';
 import { registerOpenApi } from './http/shared/openapi.js';
 import { ProblemSchema, sendProblem } from './http/shared/problem.js';
 import { registerRateLimit } from './http/shared/rate-limit.js';
 import { registerIdempotency } from './http/shared/idempotency.js';
 import { registerJsonBodyParser } from './http/shared/json-body.js';
 import { DomainError } from './core/errors.js';
+import { renderErrorsWith, renderProblem } from './http/shared/error-handler.js';
 
 export interface AppOptions {
   core: CoreDeps;
@@ -125,12 +124,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Before any scope is registered, so that its hooks reach the create routes of every dialect.
   registerIdempotency(app, options.core);
 
-  app.setErrorHandler((error, request, reply) => {
-    const domainError = toDomainError(error);
-    const status = nativeStatus(domainError.code);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendProblem(request, reply, domainError, status);
-  });
+  renderErrorsWith(app, renderProblem);
   app.setNotFoundHandler((request, reply) => sendProblem(request, reply, new DomainError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`), 404));
 
   app.get('/healthz', { schema: { tags: ['system'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));

@@ -168,12 +168,14 @@ async function uploadWithKey(target: ServerTarget, tenant: string, query: string
   }
 }
 
-async function follow(target: ServerTarget, tenant: string, jobId: string, progress: Progress, pollMs: number): Promise<Job> {
+/** Polls a job until it ends; Ctrl-C stops the watching (not the job) from the moment `started` is announced. */
+async function follow(target: ServerTarget, tenant: string, jobId: string, progress: Progress, pollMs: number, started?: string): Promise<Job> {
   let interrupted = false;
   const onInterrupt = () => {
     interrupted = true;
   };
   process.once('SIGINT', onInterrupt);
+  if (started) log(started);
   try {
     for (;;) {
       const res = await callApi(target, 'GET', `${base(tenant)}/${encodeURIComponent(jobId)}`);
@@ -244,6 +246,7 @@ export async function runImport(file: string | undefined, options: ImportCommand
   }
 
   let jobId: string;
+  let started: string | undefined;
   let statePath: string | undefined;
   let errorsPath: string;
   if (options.resume) {
@@ -271,13 +274,13 @@ export async function runImport(file: string | undefined, options: ImportCommand
       const job = stored ?? (await uploadWithKey(target, tenant, `?${query}`, path, size, contentType, key, progress));
       jobId = job.id;
       writeState(statePath, { ...state, jobId });
-      log(`Import ${jobId}: ${job.total} rows stored; creating users.`);
+      started = `Import ${jobId}: ${job.total} rows stored; creating users.`;
     }
   }
 
   let job: Job;
   try {
-    job = await follow(target, tenant, jobId, progress, pollMs);
+    job = await follow(target, tenant, jobId, progress, pollMs, started);
   } catch (error) {
     if (error instanceof Interrupted) {
       log(`\nStopped watching. Import ${jobId} goes on in the server (${error.job.processed}/${error.job.total} rows so far).`);

@@ -3,31 +3,33 @@ import type { AuditAction, AuditDetail, AuditEvent, AuditResourceType } from '..
 import type { AuditStore } from '../core/ports.js';
 import type { Db } from './database.js';
 import type { AuditEventsTable, Database } from './schema.js';
+import { BULK_INSERT_ROWS, insertRows, isPostgres } from './bulk-insert.js';
 
 /** Rows per INSERT: 500 events × 11 columns stays well under both databases' parameter limits. */
 const INSERT_CHUNK = 500;
 
 /** Writes audit events with the connection of the caller's transaction, so they commit or roll back with the change. */
 export async function insertAuditEvents(k: Kysely<Database>, events: readonly AuditEvent[]): Promise<void> {
-  for (let start = 0; start < events.length; start += INSERT_CHUNK) {
-    await k
-      .insertInto('audit_events')
-      .values(
-        events.slice(start, start + INSERT_CHUNK).map((e) => ({
-          id: e.id,
-          tenant_id: e.tenantId,
-          action: e.action,
-          resource_type: e.resourceType,
-          resource_id: e.resourceId,
-          actor_key_id: e.actorKeyId,
-          actor_role: e.actorRole,
-          dialect: e.dialect,
-          request_id: e.requestId,
-          detail: JSON.stringify(e.detail),
-          at: e.at,
-        })),
-      )
-      .execute();
+  // PostgreSQL takes each column as one array parameter: no parameter limit to stay under.
+  const rowsPerInsert = isPostgres(k) ? BULK_INSERT_ROWS : INSERT_CHUNK;
+  for (let start = 0; start < events.length; start += rowsPerInsert) {
+    await insertRows(
+      k,
+      'audit_events',
+      events.slice(start, start + rowsPerInsert).map((e) => ({
+        id: e.id,
+        tenant_id: e.tenantId,
+        action: e.action,
+        resource_type: e.resourceType,
+        resource_id: e.resourceId,
+        actor_key_id: e.actorKeyId,
+        actor_role: e.actorRole,
+        dialect: e.dialect,
+        request_id: e.requestId,
+        detail: JSON.stringify(e.detail),
+        at: e.at,
+      })),
+    );
   }
 }
 

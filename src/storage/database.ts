@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { SERVING_WAL_AUTOCHECKPOINT_PAGES, startCheckpointer, withStatementCache, YieldToEventLoopPlugin } from './sqlite-tuning.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -56,7 +57,13 @@ function openSqlite(path: string): Db {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const stopCheckpointer = path === ':memory:' ? async () => {} : startCheckpointer(path);
+  if (path !== ':memory:') {
+    database.pragma(`wal_autocheckpoint = ${SERVING_WAL_AUTOCHECKPOINT_PAGES}`);
+    // After a large import the log is cut back to 64 MiB once it has been checkpointed.
+    database.pragma('journal_size_limit = 67108864');
+  }
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }), plugins: [new YieldToEventLoopPlugin()] });
   return {
     kysely,
     dialect: 'sqlite',
@@ -77,7 +84,10 @@ function openSqlite(path: string): Db {
           }
         }),
       ),
-    close: () => kysely.destroy(),
+    close: async () => {
+      await kysely.destroy();
+      await stopCheckpointer();
+    },
   };
 }
 
@@ -88,6 +98,9 @@ function openPostgres(url: string): Db {
     // bigint columns (user numbers, counts) fit in a double long before they matter.
     types: { getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) } as pg.CustomTypesConfig,
   });
+  // An idle pooled connection can be closed by the server (a restart, an administrator); the pool
+  // drops it and opens another when needed. Without a listener that event would end the process.
+  pool.on('error', () => {});
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,

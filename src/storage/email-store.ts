@@ -5,6 +5,7 @@ import type { EmailTemplateStore, InvitationStore, OutboxQueue, OutboxReader } f
 import { insertAuditEvents } from './audit-store.js';
 import type { Db } from './database.js';
 import type { Database, EmailMessagesTable } from './schema.js';
+import { BULK_INSERT_ROWS, insertRows, isPostgres } from './bulk-insert.js';
 
 /** Rows per INSERT: 500 messages × 16 columns stays well under both databases' parameter limits. */
 const INSERT_CHUNK = 500;
@@ -14,41 +15,43 @@ const INSERT_CHUNK = 500;
  * (the user store's write transaction), so they commit or roll back with the users.
  */
 export async function insertEmailBatch(k: Kysely<Database>, batch: EmailBatch): Promise<void> {
-  for (let start = 0; start < batch.invitations.length; start += INSERT_CHUNK) {
-    const chunk = batch.invitations.slice(start, start + INSERT_CHUNK);
-    await k
-      .insertInto('invitations')
-      .values(chunk.map((i) => ({ id: i.id, tenant_id: i.tenantId, user_id: i.userId, token_hash: i.tokenHash, expires_at: i.expiresAt, used_at: null, created_at: i.createdAt })))
-      .execute();
+  // PostgreSQL takes each column as one array parameter: no parameter limit to stay under.
+  const rowsPerInsert = isPostgres(k) ? BULK_INSERT_ROWS : INSERT_CHUNK;
+  for (let start = 0; start < batch.invitations.length; start += rowsPerInsert) {
+    const chunk = batch.invitations.slice(start, start + rowsPerInsert);
+    await insertRows(
+      k,
+      'invitations',
+      chunk.map((i) => ({ id: i.id, tenant_id: i.tenantId, user_id: i.userId, token_hash: i.tokenHash, expires_at: i.expiresAt, used_at: null, created_at: i.createdAt })),
+    );
   }
-  for (let start = 0; start < batch.messages.length; start += INSERT_CHUNK) {
-    const chunk = batch.messages.slice(start, start + INSERT_CHUNK);
-    await k
-      .insertInto('email_messages')
-      .values(
-        chunk.map((m) => ({
-          id: m.id,
-          tenant_id: m.tenantId,
-          user_id: m.userId,
-          kind: m.kind,
-          from_address: m.from,
-          to_address: m.to,
-          subject: m.subject,
-          text_body: m.text,
-          html_body: m.html,
-          message_id: m.messageId,
-          secret: m.secret,
-          status: 'pending',
-          attempts: 0,
-          last_error: null,
-          next_attempt_at: m.createdAt,
-          lease_owner: null,
-          lease_until: null,
-          created_at: m.createdAt,
-          sent_at: null,
-        })),
-      )
-      .execute();
+  for (let start = 0; start < batch.messages.length; start += rowsPerInsert) {
+    const chunk = batch.messages.slice(start, start + rowsPerInsert);
+    await insertRows(
+      k,
+      'email_messages',
+      chunk.map((m) => ({
+        id: m.id,
+        tenant_id: m.tenantId,
+        user_id: m.userId,
+        kind: m.kind,
+        from_address: m.from,
+        to_address: m.to,
+        subject: m.subject,
+        text_body: m.text,
+        html_body: m.html,
+        message_id: m.messageId,
+        secret: m.secret,
+        status: 'pending',
+        attempts: 0,
+        last_error: null,
+        next_attempt_at: m.createdAt,
+        lease_owner: null,
+        lease_until: null,
+        created_at: m.createdAt,
+        sent_at: null,
+      })),
+    );
   }
 }
 

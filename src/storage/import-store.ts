@@ -24,9 +24,8 @@ function hasSecrets(draft: unknown): boolean {
   return typeof draft === 'object' && draft !== null && SECRET_FIELDS.some((f) => f in draft);
 }
 
-/** AES-256-GCM with the job's own key: iv, tag and ciphertext, base64, behind a marker. */
-function seal(key: Buffer, text: string): string {
-  const iv = randomBytes(12);
+/** AES-256-GCM with the job's own key: iv, tag and ciphertext, base64, behind a marker. `iv`: 12 random bytes, never reused. */
+function seal(key: Buffer, text: string, iv: Buffer = randomBytes(12)): string {
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
   return SEALED + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
@@ -177,10 +176,12 @@ export function createImportStore(db: Db): ImportStore {
     async stageRows(jobId, rows, leaseUntil) {
       if (rows.length === 0) return;
       const key = await sealKeyOf(jobId);
-      const values = rows.map((r) => {
+      // The random IVs of the whole batch drawn at once: one call to the system's generator, not one per row.
+      const ivs = key ? randomBytes(12 * rows.length) : undefined;
+      const values = rows.map((r, i) => {
         if ('problem' in r) return { job_id: jobId, row_number: r.row, data: null, problem: JSON.stringify({ ...r.problem, ...(r.email !== undefined && { email: r.email }) }) };
         const json = JSON.stringify(r.draft ?? null);
-        return { job_id: jobId, row_number: r.row, data: key && hasSecrets(r.draft) ? seal(key, json) : json, problem: null };
+        return { job_id: jobId, row_number: r.row, data: key && hasSecrets(r.draft) ? seal(key, json, ivs!.subarray(12 * i, 12 * i + 12)) : json, problem: null };
       });
       await db.write(async (trx) => {
         await trx.insertInto('import_rows').values(values).execute();

@@ -7,6 +7,7 @@ import { insertEmailBatch } from './email-store.js';
 import { insertAuditEvents } from './audit-store.js';
 import { changeRoleMembers, listRoleMembers } from './role-members.js';
 import { userFilterSql, userOrderSql } from './user-filter-sql.js';
+import { unnestRows } from './bulk-insert.js';
 
 /** Rows per INSERT statement: 1000 rows × 22 columns stays under both databases' parameter limits. */
 const INSERT_CHUNK = 1000;
@@ -108,18 +109,16 @@ async function findTaken(
 ): Promise<TakenKeys> {
   const taken: TakenKeys = { emailKeys: new Set(), userNameKeys: new Set(), externalIds: new Set() };
   if (emailKeys.length === 0 && userNameKeys.length === 0 && externalIds.length === 0) return taken;
-  const rows = await k
-    .selectFrom('users')
-    .select(['email_key', 'user_name_key', 'external_id'])
-    .where('tenant_id', '=', tenantId)
-    .where((eb) =>
-      eb.or([
-        ...(emailKeys.length > 0 ? [eb('email_key', 'in', [...emailKeys])] : []),
-        ...(userNameKeys.length > 0 ? [eb('user_name_key', 'in', [...userNameKeys])] : []),
-        ...(externalIds.length > 0 ? [eb('external_id', 'in', [...externalIds])] : []),
-      ]),
-    )
-    .execute();
+  // One query per key kind joined with UNION ALL, so that each one reads its own unique index
+  // (tenant_id, email_key | user_name_key | external_id); an OR of the three makes the planner
+  // fall back to a scan of the whole tenant.
+  const select = () => k.selectFrom('users').select(['email_key', 'user_name_key', 'external_id']).where('tenant_id', '=', tenantId);
+  const parts = [
+    ...(emailKeys.length > 0 ? [select().where('email_key', 'in', [...emailKeys])] : []),
+    ...(userNameKeys.length > 0 ? [select().where('user_name_key', 'in', [...userNameKeys])] : []),
+    ...(externalIds.length > 0 ? [select().where('external_id', 'in', [...externalIds])] : []),
+  ];
+  const rows = await parts.slice(1).reduce((q, part) => q.unionAll(part), parts[0]!).execute();
   const wantedEmails = new Set(emailKeys);
   const wantedNames = new Set(userNameKeys);
   const wantedExternal = new Set(externalIds);
@@ -185,9 +184,9 @@ function writeTx(k: Kysely<Database>, dialect: DialectName): UserWriteTx {
       const inserted = new Map<string, number>();
       for (let start = 0; start < users.length; start += INSERT_CHUNK) {
         const chunk = users.slice(start, start + INSERT_CHUNK);
-        const rows = await k
-          .insertInto('users')
-          .values(chunk.map(toRow))
+        const insert = k.insertInto('users');
+        const bulk = dialect === 'postgres' ? await unnestRows(k, 'users', chunk.map(toRow)) : undefined;
+        const rows = await (bulk ? insert.columns(bulk.columns as (keyof UsersTable & string)[]).expression(bulk.select) : insert.values(chunk.map(toRow)))
           .onConflict((oc) => oc.doNothing())
           .returning(['id', 'number'])
           .execute();

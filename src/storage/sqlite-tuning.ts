@@ -1,0 +1,99 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type SQLite from 'better-sqlite3';
+import { performance } from 'node:perf_hooks';
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, SqliteDatabase, SqliteStatement, UnknownRow } from 'kysely';
+
+/** Statements kept prepared per connection (least recently used dropped first). */
+const STATEMENT_CACHE_SIZE = 200;
+
+/**
+ * better-sqlite3 for Kysely with its statements kept prepared: Kysely prepares every query
+ * it runs, and preparing costs as much as running a small insert (and several milliseconds
+ * for a 1000-row insert). A cached statement still being iterated (a streamed query) is not
+ * handed out again; a fresh one is prepared instead.
+ */
+export function withStatementCache(database: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string): SqliteStatement {
+      const cached = cache.get(sql);
+      if (cached !== undefined) {
+        if (cached.busy) return database.prepare(sql) as unknown as SqliteStatement;
+        cache.delete(sql);
+        cache.set(sql, cached);
+        return cached as unknown as SqliteStatement;
+      }
+      const statement = database.prepare(sql);
+      cache.set(sql, statement);
+      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      return statement as unknown as SqliteStatement;
+    },
+  };
+}
+
+/** How often the background connection copies the write-ahead log into the database file. */
+const CHECKPOINT_INTERVAL_MS = 200;
+/** The serving connection checkpoints itself only past this many WAL pages (a safety net should the background one stop). */
+export const SERVING_WAL_AUTOCHECKPOINT_PAGES = 20_000;
+
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.path);
+db.pragma('busy_timeout = 0');
+const timer = setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+}, workerData.intervalMs);
+parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
+`;
+
+/**
+ * Checkpoints the write-ahead log from a worker thread with its own connection. With the
+ * default automatic checkpoint, the commit that crosses 1000 WAL pages copies them into the
+ * database file and syncs it on the event loop (50–100 ms after a 1000-user batch); a PASSIVE
+ * checkpoint on another connection does the same work without blocking readers or writers.
+ */
+export function startCheckpointer(path: string): () => Promise<void> {
+  const worker = new Worker(CHECKPOINTER, {
+    eval: true,
+    workerData: { path, module: createRequire(import.meta.url).resolve('better-sqlite3'), intervalMs: CHECKPOINT_INTERVAL_MS },
+  });
+  worker.unref();
+  worker.on('error', () => {}); // the serving connection's own automatic checkpoint takes over
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  return async () => {
+    worker.postMessage('close');
+    const timeout = setTimeout(() => void worker.terminate(), 2000);
+    await exited;
+    clearTimeout(timeout);
+  };
+}
+
+/** The longest the SQLite connection runs statements back to back before the event loop gets a turn. */
+const YIELD_AFTER_MS = 8;
+
+/**
+ * better-sqlite3 runs each statement synchronously, so a transaction of several large
+ * statements (a 1000-user batch: users, invitations, messages, audit) would hold the event
+ * loop for its whole length. After a statement that ends more than YIELD_AFTER_MS past the
+ * previous turn, the result waits one setImmediate: other requests' I/O runs in between (their
+ * queries still queue behind the transaction, which holds the only connection).
+ */
+export class YieldToEventLoopPlugin implements KyselyPlugin {
+  #lastTurn = performance.now();
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return args.node;
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    const now = performance.now();
+    if (now - this.#lastTurn > YIELD_AFTER_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      this.#lastTurn = performance.now();
+    }
+    return args.result;
+  }
+}
