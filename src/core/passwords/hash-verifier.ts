@@ -1,14 +1,14 @@
 /**
  * Checks a password against a stored hash of any supported format. Every slow computation
- * runs on libuv's thread pool, never on the event loop: argon2 and bcrypt through their
- * napi-rs bindings (@node-rs/argon2, @node-rs/bcrypt, whose async functions are thread-pool
- * tasks), scrypt and PBKDF2 through node:crypto's asynchronous functions. Derived keys are
- * compared in constant time.
+ * runs on libuv's thread pool, never on the event loop: argon2 through its napi-rs binding
+ * (@node-rs/argon2), bcrypt through the `bcrypt` addon (its prebuilt binary; `compare` is a
+ * thread-pool task), scrypt and PBKDF2 through node:crypto's asynchronous functions. Derived
+ * keys are compared in constant time.
  */
 import { pbkdf2, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { verify as argon2Verify } from '@node-rs/argon2';
-import { verify as bcryptVerify } from '@node-rs/bcrypt';
+import bcrypt from 'bcrypt';
 import { HASH_LIMITS, parsePasswordHash } from './hash-formats.js';
 
 const pbkdf2Async = promisify(pbkdf2);
@@ -34,7 +34,8 @@ export async function verifyPasswordHash(encoded: string, password: string): Pro
     case 'argon2i':
       return argon2Verify(encoded, password);
     case 'bcrypt':
-      return bcryptVerify(password, encoded);
+      // `$2y$` (PHP) is the same algorithm as `$2b$`, which is the prefix the addon reads.
+      return bcrypt.compare(password, encoded.replace(/^\$2y\$/, '$2b$'));
     case 'scrypt': {
       const derived = await scryptAsync(password, h.salt, h.hash.length, { N: 2 ** h.logN, r: h.r, p: h.p, maxmem: SCRYPT_MAXMEM });
       return sameBytes(derived, h.hash);
