@@ -2,7 +2,7 @@ import { dictionary } from '@zxcvbn-ts/language-common';
 import { fieldError, type FieldError } from '../errors.js';
 import type { PasswordPolicy } from '../tenants/tenant.js';
 
-/** The maintained common-password list of zxcvbn-ts (about 30,000 entries), lower-cased. */
+/** The maintained common-password list of zxcvbn-ts (about 49,000 entries), lower-cased. */
 const COMMON_PASSWORDS: ReadonlySet<string> = new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
 
 export function isCommonPassword(password: string): boolean {
