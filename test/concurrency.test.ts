@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES } from './helpers/databases.js';
-import { createTenant } from './helpers/native-fixtures.js';
+import { createTenant, issueKey } from './helpers/native-fixtures.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
 describe.each(DATABASES)('concurrent requests on %s', (kind) => {
@@ -103,6 +103,37 @@ describe.each(DATABASES)('concurrent requests on %s', (kind) => {
     expect(outcomes).toContainEqual([422, 0]);
     expect(await rows('race-atomic')).toBe(6);
     expect(await seatsUsed('race-atomic')).toBe(6);
+  });
+
+  it('writes creates that arrive together in one go, yet keeps each request its own key, request id, email and outcome', async () => {
+    await createTenant(t, { id: 'race-group' });
+    const [manager, admin] = [await issueKey(t, 'race-group', 'user-manager'), await issueKey(t, 'race-group', 'tenant-admin')];
+    const requests = Array.from({ length: 40 }, (_, i) => ({
+      key: i % 2 === 0 ? manager : admin,
+      requestId: `group-${i}`,
+      notify: i % 4 < 2,
+      // Every tenth request repeats the email of the request before it.
+      email: i % 10 === 9 ? `g${i - 1}@example.com` : `g${i}@example.com`,
+    }));
+    const responses = await Promise.all(
+      requests.map((r) =>
+        t.call('POST', `/v1/tenants/race-group/users${r.notify ? '' : '?notify=false'}`, { token: r.key.token, headers: { 'x-request-id': r.requestId }, body: { email: r.email } }),
+      ),
+    );
+    expect(responses.filter((r) => r.status === 201)).toHaveLength(36);
+    expect(responses.filter((r) => r.status === 409 && r.body.code === 'DUPLICATE_EMAIL')).toHaveLength(4);
+    expect(await rows('race-group')).toBe(36);
+    expect(await seatsUsed('race-group')).toBe(36);
+    const audit = await t.call('GET', '/v1/tenants/race-group/audit?action=user.created&limit=100', { token: admin.token });
+    const messages = await t.call('GET', '/v1/tenants/race-group/messages?limit=100', { token: admin.token });
+    for (const [i, response] of responses.entries()) {
+      if (response.status !== 201) continue;
+      const events = audit.body.events.filter((e: { resource: { id: string } }) => e.resource.id === response.body.id);
+      expect(events).toEqual([expect.objectContaining({ actor: { keyId: requests[i]!.key.id, role: requests[i]!.key.role }, requestId: requests[i]!.requestId, detail: { number: response.body.number } })]);
+      const invitations = messages.body.messages.filter((m: { userId: string }) => m.userId === response.body.id);
+      expect(invitations, requests[i]!.requestId).toHaveLength(requests[i]!.notify ? 1 : 0);
+    }
+    expect(new Set(responses.filter((r) => r.status === 201).map((r) => r.body.number)).size).toBe(36);
   });
 
   it('lets only one of two concurrent changes with the same ETag win', async () => {

@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { inSqliteTransaction, SqliteRows } from './bulk-insert.js';
 import { SERVING_WAL_AUTOCHECKPOINT_PAGES, startCheckpointer, withStatementCache, YieldToEventLoopPlugin } from './sqlite-tuning.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -64,6 +65,7 @@ function openSqlite(path: string): Db {
     database.pragma('journal_size_limit = 67108864');
   }
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }), plugins: [new YieldToEventLoopPlugin()] });
+  const rows = new SqliteRows(database);
   return {
     kysely,
     dialect: 'sqlite',
@@ -74,6 +76,7 @@ function openSqlite(path: string): Db {
       withWriteRetries(() =>
         kysely.connection().execute(async (conn) => {
           await sql`begin immediate`.execute(conn);
+          inSqliteTransaction(conn, rows);
           try {
             const result = await work(conn);
             await sql`commit`.execute(conn);

@@ -7,7 +7,7 @@ import { insertEmailBatch } from './email-store.js';
 import { insertAuditEvents } from './audit-store.js';
 import { changeRoleMembers, listRoleMembers } from './role-members.js';
 import { userFilterSql, userOrderSql } from './user-filter-sql.js';
-import { unnestRows } from './bulk-insert.js';
+import { insertRows, sqliteRowsOf, unnestRows } from './bulk-insert.js';
 
 /** Rows per INSERT statement: 1000 rows × 22 columns stays under both databases' parameter limits. */
 const INSERT_CHUNK = 1000;
@@ -182,21 +182,27 @@ function writeTx(k: Kysely<Database>, dialect: DialectName): UserWriteTx {
   return {
     async insertUsers(users) {
       const inserted = new Map<string, number>();
+      const sqliteRows = sqliteRowsOf(k);
       for (let start = 0; start < users.length; start += INSERT_CHUNK) {
         const chunk = users.slice(start, start + INSERT_CHUNK);
-        const insert = k.insertInto('users');
-        const bulk = dialect === 'postgres' ? await unnestRows(k, 'users', chunk.map(toRow)) : undefined;
-        const rows = await (bulk ? insert.columns(bulk.columns as (keyof UsersTable & string)[]).expression(bulk.select) : insert.values(chunk.map(toRow)))
-          .onConflict((oc) => oc.doNothing())
-          .returning(['id', 'number'])
-          .execute();
-        for (const row of rows) inserted.set(row.id, Number(row.number));
+        if (sqliteRows) {
+          const results = await sqliteRows.insert('users', chunk.map(toRow), { onConflictDoNothing: true, returning: ['number'] });
+          results.forEach((result, i) => {
+            if (result !== undefined) inserted.set(chunk[i]!.id, Number(result.number));
+          });
+        } else {
+          const insert = k.insertInto('users');
+          const bulk = dialect === 'postgres' ? await unnestRows(k, 'users', chunk.map(toRow)) : undefined;
+          const rows = await (bulk ? insert.columns(bulk.columns as (keyof UsersTable & string)[]).expression(bulk.select) : insert.values(chunk.map(toRow)))
+            .onConflict((oc) => oc.doNothing())
+            .returning(['id', 'number'])
+            .execute();
+          for (const row of rows) inserted.set(row.id, Number(row.number));
+        }
         const roleRows = chunk
           .filter((u) => inserted.has(u.id))
           .flatMap((u) => u.roles.map((role_name) => ({ user_id: u.id, tenant_id: u.tenantId, role_name })));
-        for (let r = 0; r < roleRows.length; r += INSERT_CHUNK * 3) {
-          await k.insertInto('user_roles').values(roleRows.slice(r, r + INSERT_CHUNK * 3)).execute();
-        }
+        for (let r = 0; r < roleRows.length; r += INSERT_CHUNK * 3) await insertRows(k, 'user_roles', roleRows.slice(r, r + INSERT_CHUNK * 3));
       }
       return inserted;
     },

@@ -3,7 +3,7 @@ import type { Actor } from '../credentials/actor.js';
 import { DomainError, fieldError, itemErrorFrom, type FieldError, type ItemError } from '../errors.js';
 import type { CoreDeps, HashPriority, TakenKeys, UserWriteTx } from '../ports.js';
 import { loadTenant } from '../tenants/load-tenant.js';
-import { prepareUserEmails, type CreatedUser } from '../email/compose-user-emails.js';
+import { prepareUserEmails, type CreatedUser, type UserEmailComposer } from '../email/compose-user-emails.js';
 import { checkReferences } from './check-references.js';
 import type { NewUser, User } from './user.js';
 import { checkDraft, type CheckedDraft } from './validate-draft.js';
@@ -153,8 +153,13 @@ export async function createUsers(
     return problems.length === 0;
   });
 
-  // 4. Already taken in the tenant (a friendly pre-check; the unique index decides later).
-  if (candidates.length > 0) {
+  // 4. Already taken in the tenant: a pre-check, as the unique indexes decide inside the write
+  // transaction. It is what a dry run reports, it spares the hashing of a password for a user
+  // who cannot be created, and it keeps would-be duplicates from counting against the seats
+  // left; when none of that applies, the write finds the duplicates by itself.
+  const seatsBefore = tenant.seatLimit === null ? Infinity : Math.max(0, tenant.seatLimit - tenant.userCount);
+  const needsHashing = candidates.some(({ draft }) => draft.passwordHash === undefined && (draft.generatePassword || draft.password !== undefined));
+  if (candidates.length > 0 && (dryRun || atomic || needsHashing || candidates.length > seatsBefore)) {
     const taken = await deps.users.findTaken(tenant.id, candidates.map((c) => c.draft.emailKey), candidates.map((c) => c.draft.userNameKey), externalIdsOf(candidates));
     candidates = candidates.filter(({ index, draft }) => {
       const duplicate = duplicateOf(draft, taken, 'in this tenant');
@@ -164,10 +169,9 @@ export async function createUsers(
   }
 
   // 5. Seats, as far as they can be known before writing.
-  const seatsLeft = tenant.seatLimit === null ? Infinity : Math.max(0, tenant.seatLimit - tenant.userCount);
-  if (candidates.length > seatsLeft) {
-    for (const { index } of candidates.slice(seatsLeft)) fail(index, [seatError()]);
-    candidates = candidates.slice(0, seatsLeft);
+  if (candidates.length > seatsBefore) {
+    for (const { index } of candidates.slice(seatsBefore)) fail(index, [seatError()]);
+    candidates = candidates.slice(0, seatsBefore);
   }
 
   if (dryRun || (atomic && failures.size > 0)) {
@@ -207,62 +211,13 @@ export async function createUsers(
     };
   });
 
-  // 7. One transaction: insert, learn which rows the unique indexes refused, take seats.
+  const part: WritePart = { actor, count: drafts.length, candidates, rows, failures, atomic, expectedRevision, beforeCommit: options.beforeCommit, mail, now };
+  // Calls that need nothing of the transaction but its writes share one with the calls of the
+  // same tenant that arrive while another is being written (group commit); the others run alone.
+  const groupable = !atomic && expectedRevision === undefined && options.beforeCommit === undefined;
   try {
-    let revisionAfterWrite: number | undefined;
-    // The store may run the transaction more than once (after a deadlock): each attempt starts
-    // again from the failures known before it, so that none is reported twice.
-    const failuresBefore = new Map([...failures].map(([index, errors]) => [index, [...errors]]));
-    const withBeforeCommit = (work: (tx: UserWriteTx) => Promise<Map<string, number>>) => async (tx: UserWriteTx) => {
-      const inserted = await work(tx);
-      if (options.beforeCommit) await options.beforeCommit(report(drafts.length, failures, createdByIndexOf(candidates, rows, inserted), false, atomic, true).outcomes);
-      return inserted;
-    };
-    const created = await deps.users.transaction(withBeforeCommit(async (tx) => {
-      failures.clear();
-      for (const [index, errors] of failuresBefore) failures.set(index, [...errors]);
-      if (expectedRevision !== undefined) {
-        // The authoritative check: the tenant row stays locked until this transaction ends.
-        usersRevision = await tx.lockUsersRevision(tenant.id);
-        if (usersRevision !== expectedRevision) throw new StaleUsersRevision(usersRevision);
-      }
-      const inserted = rows.length > 0 ? await tx.insertUsers(rows) : new Map<string, number>();
-      const refused = candidates.filter((_, i) => !inserted.has(rows[i]!.id));
-      if (refused.length > 0) {
-        const taken = await tx.findTaken(tenant.id, refused.map((c) => c.draft.emailKey), refused.map((c) => c.draft.userNameKey), externalIdsOf(refused));
-        for (const { index, draft } of refused) {
-          fail(index, [duplicateOf(draft, taken, 'in this tenant') ?? fieldError('email', 'DUPLICATE_EMAIL', 'This email address is already used in this tenant.')]);
-        }
-        if (atomic) throw new AtomicRollback(failures);
-      }
-      if (inserted.size === 0) return inserted;
-      const seats = await tx.addUsers(tenant.id, inserted.size);
-      revisionAfterWrite = seats.usersRevision;
-      const excess = seats.seatLimit === null ? 0 : seats.userCount - seats.seatLimit;
-      if (excess > 0) {
-        // Another request took the seats first: the users last in this batch give theirs back.
-        const losers = candidates.filter((_, i) => inserted.has(rows[i]!.id)).slice(-excess);
-        for (const { index } of losers) fail(index, [seatError()]);
-        if (atomic) throw new AtomicRollback(failures);
-        const loserIds = losers.map((c) => rows[candidates.indexOf(c)]!.id);
-        await tx.deleteUsers(tenant.id, loserIds);
-        revisionAfterWrite = (await tx.addUsers(tenant.id, -excess)).usersRevision;
-        for (const id of loserIds) inserted.delete(id);
-      }
-      // 8. The users finally kept get their welcome or invitation in the same transaction:
-      // no user without its message, no message for a user rolled back.
-      if (mail) await tx.insertEmails(mail.compose(createdUsers(candidates, rows, inserted)));
-      // 9. One audit event per user kept, in the same transaction: a rolled-back batch records nothing.
-      await tx.recordAudit(rows.flatMap((row) => (inserted.has(row.id) ? [auditEvent(deps, actor, tenant.id, 'user.created', row.id, { number: inserted.get(row.id)! }, now)] : [])));
-      return inserted;
-    }));
-    const createdByIndex = new Map<number, User>();
-    candidates.forEach(({ index }, i) => {
-      const row = rows[i]!;
-      const number = created.get(row.id);
-      if (number !== undefined) createdByIndex.set(index, toUser(row, number));
-    });
-    return { ...report(drafts.length, failures, createdByIndex, false, atomic, true), usersRevision: revisionAfterWrite ?? usersRevision };
+    const revisionAfterWrite = groupable ? await writeGroups(deps).submit(tenant.id, part) : await writeParts(deps, tenant.id, [part]);
+    return { ...report(drafts.length, failures, createdByIndexOf(candidates, rows, part.inserted), false, atomic, true), usersRevision: revisionAfterWrite ?? usersRevision };
   } catch (error) {
     if (error instanceof StaleUsersRevision) return preconditionFailed(drafts.length, false, atomic, error.current);
     if (error instanceof AtomicRollback) return { ...report(drafts.length, error.failures, new Map(), false, true, false), usersRevision };
@@ -270,9 +225,171 @@ export async function createUsers(
   }
 }
 
+/** One call's share of a write transaction: its checked rows, and where its outcomes go. */
+interface WritePart {
+  actor: Actor;
+  count: number;
+  candidates: Candidate[];
+  rows: NewUser[];
+  /** The call's failures: those known before writing, and those the write adds. */
+  failures: Map<number, FieldError[]>;
+  atomic: boolean;
+  expectedRevision: number | undefined;
+  beforeCommit: CreateUsersOptions['beforeCommit'];
+  mail: UserEmailComposer | undefined;
+  now: string;
+  /** Filled by the write: the ids of the rows kept, with their user numbers. */
+  inserted?: Map<string, number>;
+}
+
+/** The most rows one group commit writes; the calls past it wait for the next. */
+const MAX_GROUP_ROWS = MAX_BATCH_SIZE;
+
+interface Waiting {
+  part: WritePart;
+  resolve: (usersRevision: number | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit, per tenant: a call arriving while one of the same tenant is being written
+ * waits, and all those waiting are then written together in one transaction — one insert, one
+ * seat count, one audit insert, one commit — instead of one transaction each, which on
+ * PostgreSQL would also queue on the tenant row's lock. Each call still gets its own outcomes.
+ */
+class WriteGroups {
+  readonly #waiting = new Map<string, Waiting[]>();
+  readonly #writing = new Set<string>();
+
+  constructor(private readonly deps: CoreDeps) {}
+
+  submit(tenantId: string, part: WritePart): Promise<number | undefined> {
+    return new Promise((resolve, reject) => {
+      const queue = this.#waiting.get(tenantId);
+      if (queue) queue.push({ part, resolve, reject });
+      else this.#waiting.set(tenantId, [{ part, resolve, reject }]);
+      if (!this.#writing.has(tenantId)) {
+        // The first to arrive waits one turn of the event loop, so that the requests already
+        // read from their sockets in this turn join its group instead of forming the next one.
+        this.#writing.add(tenantId);
+        setImmediate(() => void this.#drain(tenantId));
+      }
+    });
+  }
+
+  async #drain(tenantId: string): Promise<void> {
+    try {
+      for (;;) {
+        const queue = this.#waiting.get(tenantId);
+        if (!queue || queue.length === 0) break;
+        let rows = 0;
+        let take = 0;
+        while (take < queue.length && (take === 0 || rows + queue[take]!.part.rows.length <= MAX_GROUP_ROWS)) rows += queue[take++]!.part.rows.length;
+        const group = queue.splice(0, take);
+        if (queue.length === 0) this.#waiting.delete(tenantId);
+        try {
+          const usersRevision = await writeParts(this.deps, tenantId, group.map((w) => w.part));
+          for (const w of group) w.resolve(usersRevision);
+        } catch (error) {
+          for (const w of group) w.reject(error);
+        }
+      }
+    } finally {
+      this.#writing.delete(tenantId);
+    }
+  }
+}
+
+const groupsByStore = new WeakMap<object, WriteGroups>();
+
+/** The group commits of one user store (one database). */
+function writeGroups(deps: CoreDeps): WriteGroups {
+  let groups = groupsByStore.get(deps.users);
+  if (!groups) groupsByStore.set(deps.users, (groups = new WriteGroups(deps)));
+  return groups;
+}
+
+/**
+ * 7. One transaction for the parts: insert, learn which rows the unique indexes refused, take
+ * seats, then the messages and audit events of the users kept. Returns the users revision
+ * after the write, if anything was written. Only a part that runs alone may be atomic, name an
+ * expected revision or bring writes of its own.
+ */
+async function writeParts(deps: CoreDeps, tenantId: string, parts: readonly WritePart[]): Promise<number | undefined> {
+  let revisionAfterWrite: number | undefined;
+  // The store may run the transaction more than once (after a deadlock): each attempt starts
+  // again from the failures known before it, so that none is reported twice.
+  const failuresBefore = parts.map((part) => new Map([...part.failures].map(([index, errors]) => [index, [...errors]])));
+  await deps.users.transaction(async (tx) => {
+    revisionAfterWrite = undefined;
+    parts.forEach((part, p) => {
+      part.failures.clear();
+      for (const [index, errors] of failuresBefore[p]!) part.failures.set(index, [...errors]);
+      part.inserted = new Map();
+    });
+    const alone = parts.length === 1 ? parts[0]! : undefined;
+    if (alone?.expectedRevision !== undefined) {
+      // The authoritative check: the tenant row stays locked until this transaction ends.
+      const current = await tx.lockUsersRevision(tenantId);
+      if (current !== alone.expectedRevision) throw new StaleUsersRevision(current);
+    }
+    const allRows = parts.flatMap((part) => part.rows);
+    const inserted = allRows.length > 0 ? await tx.insertUsers(allRows) : new Map<string, number>();
+    const refused = parts.flatMap((part) => part.candidates.flatMap((candidate, i) => (inserted.has(part.rows[i]!.id) ? [] : [{ part, candidate }])));
+    if (refused.length > 0) {
+      const taken = await tx.findTaken(tenantId, refused.map((r) => r.candidate.draft.emailKey), refused.map((r) => r.candidate.draft.userNameKey), externalIdsOf(refused.map((r) => r.candidate)));
+      for (const { part, candidate } of refused) {
+        failOne(part, candidate.index, duplicateOf(candidate.draft, taken, 'in this tenant') ?? fieldError('email', 'DUPLICATE_EMAIL', 'This email address is already used in this tenant.'));
+      }
+      if (alone?.atomic) throw new AtomicRollback(alone.failures);
+    }
+    if (inserted.size > 0) {
+      const seats = await tx.addUsers(tenantId, inserted.size);
+      revisionAfterWrite = seats.usersRevision;
+      const excess = seats.seatLimit === null ? 0 : seats.userCount - seats.seatLimit;
+      if (excess > 0) {
+        // Another request took the seats first: the users last written give theirs back.
+        const kept = parts.flatMap((part) => part.candidates.flatMap((candidate, i) => (inserted.has(part.rows[i]!.id) ? [{ part, candidate, id: part.rows[i]!.id }] : [])));
+        const losers = kept.slice(-excess);
+        for (const { part, candidate } of losers) failOne(part, candidate.index, seatError());
+        if (alone?.atomic) throw new AtomicRollback(alone.failures);
+        await tx.deleteUsers(tenantId, losers.map((l) => l.id));
+        revisionAfterWrite = (await tx.addUsers(tenantId, -excess)).usersRevision;
+        for (const { id } of losers) inserted.delete(id);
+      }
+    }
+    for (const part of parts) {
+      for (const row of part.rows) {
+        const number = inserted.get(row.id);
+        if (number !== undefined) part.inserted!.set(row.id, number);
+      }
+    }
+    if (inserted.size > 0) {
+      // 8. The users finally kept get their welcome or invitation in the same transaction:
+      // no user without its message, no message for a user rolled back.
+      const batches = parts.flatMap((part) => (part.mail && part.inserted!.size > 0 ? [part.mail.compose(createdUsers(part.candidates, part.rows, part.inserted!))] : []));
+      if (batches.length > 0) await tx.insertEmails(batches.length === 1 ? batches[0]! : { messages: batches.flatMap((b) => b.messages), invitations: batches.flatMap((b) => b.invitations) });
+      // 9. One audit event per user kept, in the same transaction: a rolled-back batch records nothing.
+      await tx.recordAudit(
+        parts.flatMap((part) => part.rows.flatMap((row) => {
+          const number = part.inserted!.get(row.id);
+          return number === undefined ? [] : [auditEvent(deps, part.actor, tenantId, 'user.created', row.id, { number }, part.now)];
+        })),
+      );
+    }
+    if (alone?.beforeCommit) await alone.beforeCommit(report(alone.count, alone.failures, createdByIndexOf(alone.candidates, alone.rows, alone.inserted!), false, alone.atomic, true).outcomes);
+  });
+  return revisionAfterWrite;
+}
+
+function failOne(part: WritePart, index: number, error: FieldError): void {
+  part.failures.set(index, [...(part.failures.get(index) ?? []), error]);
+}
+
 /** The users inserted and kept, by the index of their draft. */
-function createdByIndexOf(candidates: readonly Candidate[], rows: readonly NewUser[], inserted: ReadonlyMap<string, number>): Map<number, User> {
+function createdByIndexOf(candidates: readonly Candidate[], rows: readonly NewUser[], inserted: ReadonlyMap<string, number> | undefined): Map<number, User> {
   const byIndex = new Map<number, User>();
+  if (inserted === undefined) return byIndex;
   candidates.forEach(({ index }, i) => {
     const number = inserted.get(rows[i]!.id);
     if (number !== undefined) byIndex.set(index, toUser(rows[i]!, number));
@@ -294,8 +411,27 @@ function seatError(): FieldError {
 }
 
 function toUser(row: NewUser, number: number): User {
-  const { userNameKey: _u, emailKey: _e, passwordHash, ...user } = row;
-  return { ...user, number, hasPassword: passwordHash !== null };
+  // Field by field: an object rest spread costs more than the rest of the row's handling.
+  return {
+    id: row.id,
+    number,
+    tenantId: row.tenantId,
+    userName: row.userName,
+    email: row.email,
+    name: row.name,
+    phoneNumber: row.phoneNumber,
+    roles: row.roles,
+    access: row.access,
+    lockedOut: row.lockedOut,
+    approved: row.approved,
+    hasPassword: row.passwordHash !== null,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    revision: row.revision,
+    externalId: row.externalId,
+    employeeNumber: row.employeeNumber,
+    department: row.department,
+  };
 }
 
 function report(
