@@ -11,8 +11,9 @@ const [kind = 'sqlite', scenario = 'batch'] = process.argv.slice(2) as ['sqlite'
 const postgres = kind === 'postgres' ? await startPostgres({ durable: true }) : undefined;
 const muster = await startMuster(kind, postgres);
 try {
-  if (scenario === 'batch') console.log((await benchBatch(muster, { withPasswords: 0, withoutPasswords: 20 })).withoutPasswordsMs);
+  if (scenario === 'batch') { const b = await benchBatch(muster, { withPasswords: 0, withoutPasswords: 20 }); console.log(b.withoutPasswordsMs, b.withoutPasswordsInvitedMs, b.loop); }
   if (scenario === 'import') console.log((await benchImport(muster, 100_000)).usersPerSecond);
+  if (scenario === 'single-pw') console.log((await benchSingleCreates(muster, { connections: 2, seconds: 10, withPassword: true })).requestsPerSecond);
   if (scenario === 'single') console.log((await benchSingleCreates(muster, { connections: 50, seconds: 10, withPassword: false })).requestsPerSecond);
 } finally {
   await muster.stop();

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,6 +104,24 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * POST of a body serialised beforehand; `ms` is the wall time from sending the request to
+ * having the whole response, the client's own JSON work (serialising the request, parsing the
+ * response) left out.
+ */
+export async function timedPost(baseUrl: string, path: string, body: unknown): Promise<{ status: number; json: any; ms: number }> {
+  const text = JSON.stringify(body);
+  const started = performance.now();
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: text,
+  });
+  const received = await response.text();
+  const ms = performance.now() - started;
+  return { status: response.status, json: JSON.parse(received), ms };
 }
 
 export async function post(baseUrl: string, path: string, body: unknown): Promise<{ status: number; json: any }> {
