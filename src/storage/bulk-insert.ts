@@ -1,6 +1,6 @@
-import { performance } from 'node:perf_hooks';
 import type SQLite from 'better-sqlite3';
 import { PostgresAdapter, sql, type Insertable, type Kysely, type RawBuilder } from 'kysely';
+import { yieldIfBusy } from '../core/event-loop.js';
 import type { Database } from './schema.js';
 
 type Table = keyof Database & string;
@@ -58,9 +58,6 @@ export function inSqliteTransaction(trx: Kysely<Database>, rows: SqliteRows): vo
   sqliteConnections.set(trx, rows);
 }
 
-/** The longest a run of row inserts holds the event loop before it lets other work in. */
-const YIELD_AFTER_MS = 8;
-
 /**
  * Row inserts on one SQLite connection. In SQLite a prepared single-row INSERT run once per
  * row is the fastest way to write many rows: nothing to parse or plan after the first time,
@@ -92,15 +89,12 @@ export class SqliteRows {
     const statement = this.#statement(text);
     const results: (Record<string, unknown> | undefined)[] = [];
     const values: unknown[] = new Array(columns.length);
-    let turn = performance.now();
-    for (const row of rows) {
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
       for (let c = 0; c < columns.length; c++) values[c] = row[columns[c]!] ?? null;
       if (options.returning) results.push(statement.get(values) as Record<string, unknown> | undefined);
       else statement.run(values);
-      if (performance.now() - turn > YIELD_AFTER_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        turn = performance.now();
-      }
+      if (r % 16 === 15) await yieldIfBusy();
     }
     return results;
   }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
-import { performance } from 'node:perf_hooks';
+import { yieldIfBusy } from '../core/event-loop.js';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, SqliteDatabase, SqliteStatement, UnknownRow } from 'kysely';
 
 /** Statements kept prepared per connection (least recently used dropped first). */
@@ -71,29 +71,20 @@ export function startCheckpointer(path: string): () => Promise<void> {
   };
 }
 
-/** The longest the SQLite connection runs statements back to back before the event loop gets a turn. */
-const YIELD_AFTER_MS = 8;
-
 /**
  * better-sqlite3 runs each statement synchronously, so a transaction of several large
- * statements (a 1000-user batch: users, invitations, messages, audit) would hold the event
- * loop for its whole length. After a statement that ends more than YIELD_AFTER_MS past the
- * previous turn, the result waits one setImmediate: other requests' I/O runs in between (their
- * queries still queue behind the transaction, which holds the only connection).
+ * statements would hold the event loop for its whole length. After a statement that ends
+ * with the loop held past its budget, the result waits one setImmediate: other requests' I/O
+ * runs in between (their queries still queue behind the transaction, which holds the only
+ * connection).
  */
 export class YieldToEventLoopPlugin implements KyselyPlugin {
-  #lastTurn = performance.now();
-
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     return args.node;
   }
 
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    const now = performance.now();
-    if (now - this.#lastTurn > YIELD_AFTER_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      this.#lastTurn = performance.now();
-    }
+    await yieldIfBusy();
     return args.result;
   }
 }

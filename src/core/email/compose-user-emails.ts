@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { yieldIfBusy } from '../event-loop.js';
 import type { CoreDeps } from '../ports.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { User } from '../users/user.js';
@@ -34,8 +35,8 @@ export interface CreatedUser {
 }
 
 export interface UserEmailComposer {
-  /** The messages (and invitations) for these users, ready to be written with them. */
-  compose(created: readonly CreatedUser[]): EmailBatch;
+  /** The messages (and invitations) for these users, ready to be written with them; lets the event loop turn while composing many. */
+  compose(created: readonly CreatedUser[]): Promise<EmailBatch>;
 }
 
 /**
@@ -53,12 +54,13 @@ export async function prepareUserEmails(deps: Pick<CoreDeps, 'email' | 'clock' |
   const domain = messageIdDomain(from);
 
   return {
-    compose(created) {
+    async compose(created) {
       const now = deps.clock.now();
       const createdAt = now.toISOString();
       const expiresAt = new Date(now.getTime() + invitationTtlHours * 3_600_000).toISOString();
       const batch: EmailBatch = { messages: [], invitations: [] };
       for (const { user, invite } of created) {
+        await yieldIfBusy();
         const view: TemplateView = {
           user: {
             id: user.id,

@@ -1,4 +1,5 @@
 import type { Actor } from '../credentials/actor.js';
+import { yieldIfBusy } from '../event-loop.js';
 import { DomainError } from '../errors.js';
 import type { Clock, Ids, TenantStore } from '../ports.js';
 import { loadTenant } from '../tenants/load-tenant.js';
@@ -87,6 +88,9 @@ export async function startImport(
     for await (const row of upload.rows()) {
       batch.push(row);
       total++;
+      // Rows already buffered are parsed without the event loop turning in between (each step
+      // is a microtask): the loop is given a turn whenever parsing has held it too long.
+      if (total % 64 === 0) await yieldIfBusy();
       if (batch.length >= STAGE_BATCH_SIZE) {
         await deps.imports.stageRows(id, batch, leaseUntil());
         batch = [];

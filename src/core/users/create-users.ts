@@ -1,4 +1,6 @@
 import { auditEvent } from '../audit/audit.js';
+import { yieldIfBusy } from '../event-loop.js';
+import type { EmailBatch } from '../email/email.js';
 import type { Actor } from '../credentials/actor.js';
 import { DomainError, fieldError, itemErrorFrom, type FieldError, type ItemError } from '../errors.js';
 import type { CoreDeps, HashPriority, TakenKeys, UserWriteTx } from '../ports.js';
@@ -128,11 +130,12 @@ export async function createUsers(
 
   // 1. Each draft alone: shape, characters, email domain, password policy.
   let candidates: Candidate[] = [];
-  drafts.forEach((input, index) => {
-    const checked = checkDraft(tenant, input);
+  for (let index = 0; index < drafts.length; index++) {
+    const checked = checkDraft(tenant, drafts[index]);
     if (checked.ok) candidates.push({ index, draft: checked.draft });
     else fail(index, checked.errors);
-  });
+    if (index % 64 === 63) await yieldIfBusy();
+  }
 
   // 2. Duplicates within the batch: the first occurrence wins.
   const batchKeys: TakenKeys = { emailKeys: new Set(), userNameKeys: new Set(), externalIds: new Set() };
@@ -367,7 +370,8 @@ async function writeParts(deps: CoreDeps, tenantId: string, parts: readonly Writ
     if (inserted.size > 0) {
       // 8. The users finally kept get their welcome or invitation in the same transaction:
       // no user without its message, no message for a user rolled back.
-      const batches = parts.flatMap((part) => (part.mail && part.inserted!.size > 0 ? [part.mail.compose(createdUsers(part.candidates, part.rows, part.inserted!))] : []));
+      const batches: EmailBatch[] = [];
+      for (const part of parts) if (part.mail && part.inserted!.size > 0) batches.push(await part.mail.compose(createdUsers(part.candidates, part.rows, part.inserted!)));
       if (batches.length > 0) await tx.insertEmails(batches.length === 1 ? batches[0]! : { messages: batches.flatMap((b) => b.messages), invitations: batches.flatMap((b) => b.invitations) });
       // 9. One audit event per user kept, in the same transaction: a rolled-back batch records nothing.
       await tx.recordAudit(
