@@ -14,6 +14,7 @@ try {
   if (scenario === 'batch') { const b = await benchBatch(muster, { withPasswords: 0, withoutPasswords: 20 }); console.log(b.withoutPasswordsMs, b.withoutPasswordsInvitedMs, b.loop); }
   if (scenario === 'import') { const r = await benchImport(muster, 100_000); console.log(r.usersPerSecond, r.uploadSeconds, r.loop, r.peakRssMiB); }
   if (scenario === 'single-pw') console.log((await benchSingleCreates(muster, { connections: 2, seconds: 10, withPassword: true })).requestsPerSecond);
+  if (scenario === 'million') { const r = await benchImport(muster, Number(process.env.N ?? 1_000_000)); console.log(r.usersPerSecond, r.uploadSeconds, r.loop, r.peakRssMiB); }
   if (scenario === 'single') console.log((await benchSingleCreates(muster, { connections: 50, seconds: 10, withPassword: false })).requestsPerSecond);
 } finally {
   await muster.stop();

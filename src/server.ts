@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
 import { buildApp, REDACTED_PATHS } from './app.js';
 import { loadConfig } from './config/config.js';
 import { createArgon2Hasher } from './core/passwords/argon2-hasher.js';
@@ -8,6 +9,9 @@ import { createImportRunner, type ImportRunner } from './imports/import-runner.j
 import { openDatabase } from './storage/database.js';
 
 const config = loadConfig();
+// V8 reads this factor each time it sets its next collection's threshold, so it takes effect
+// for the rest of the process.
+if (config.MUSTER_HEAP_GROWTH_PERCENT > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.MUSTER_HEAP_GROWTH_PERCENT}`);
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const db = openDatabase(config.DATABASE_URL);
 const core = createDependencies(db, {

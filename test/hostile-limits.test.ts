@@ -61,6 +61,9 @@ describe('limits as configured', () => {
     expect([config.MUSTER_MAX_HEADER_BYTES, config.MUSTER_HEADERS_TIMEOUT_MS, config.MUSTER_REQUEST_TIMEOUT_MS, config.MUSTER_IDLE_TIMEOUT_MS]).toEqual([8192, 5000, 30000, 10000]);
     expect(() => loadConfig({ MUSTER_HEADERS_TIMEOUT_MS: '0' })).toThrow(/MUSTER_HEADERS_TIMEOUT_MS/);
     expect(() => loadConfig({ MUSTER_MAX_HEADER_BYTES: 'lots' })).toThrow(/MUSTER_MAX_HEADER_BYTES/);
+    expect(loadConfig({}).MUSTER_HEAP_GROWTH_PERCENT).toBe(25);
+    expect(loadConfig({ MUSTER_HEAP_GROWTH_PERCENT: '0' }).MUSTER_HEAP_GROWTH_PERCENT).toBe(0);
+    expect(() => loadConfig({ MUSTER_HEAP_GROWTH_PERCENT: '-5' })).toThrow(/MUSTER_HEAP_GROWTH_PERCENT/);
   });
 });
 

@@ -38,6 +38,12 @@ export const ConfigSchema = Type.Object({
   MUSTER_INVITATION_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 365, default: 72 }),
   /** Where users reach this service; invitation emails point there. Defaults to http://localhost:PORT. */
   MUSTER_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /**
+   * How much V8 lets its heap grow past what survived the last full collection before it
+   * collects again, in percent (0: V8's own choice, which may let a long import's garbage grow
+   * the process by 150 MB before collecting).
+   */
+  MUSTER_HEAP_GROWTH_PERCENT: Type.Integer({ minimum: 0, maximum: 400, default: 25 }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((v) => Type.Literal(v)), { default: 'info' }),
 });
 
