@@ -8,9 +8,13 @@ import type { Readable } from 'node:stream';
 import { JSONParser } from '@streamparser/json';
 import { parse as parseCsv } from 'csv-parse';
 import { DomainError, fieldError } from '../core/errors.js';
+import { yieldIfBusy } from '../core/event-loop.js';
 import type { ImportFormat, StagedRow } from '../core/imports/import-job.js';
 import type { UploadSource } from '../core/imports/start-import.js';
 import { csvRowToDraft, mapJsonRow, planCsvColumns } from './import-columns.js';
+
+/** How much of an upload the CSV parser is given at once. */
+const PARSE_SLICE_BYTES = 8 * 1024;
 
 /** The longest single row (a CSV record or an NDJSON line) an upload may hold. */
 export const MAX_ROW_BYTES = 1024 * 1024;
@@ -90,8 +94,13 @@ async function* csvRows(chunks: AsyncIterable<Buffer>, options: UploadOptions): 
   const feeding = (async () => {
     try {
       for await (const chunk of chunks) {
+        // The parser reads what it is given in one go: a socket's 64 KiB at once can hold the
+        // event loop for several milliseconds, so it is fed in slices, the loop turning between.
+        for (let start = 0; start < chunk.length && !parser.destroyed; start += PARSE_SLICE_BYTES) {
+          if (!parser.write(chunk.subarray(start, start + PARSE_SLICE_BYTES))) await drained(parser);
+          await yieldIfBusy();
+        }
         if (parser.destroyed) break;
-        if (!parser.write(chunk)) await drained(parser);
       }
       if (!parser.destroyed) parser.end();
     } catch (error) {
