@@ -186,9 +186,10 @@ function writeTx(k: Kysely<Database>, dialect: DialectName): UserWriteTx {
       for (let start = 0; start < users.length; start += INSERT_CHUNK) {
         const chunk = users.slice(start, start + INSERT_CHUNK);
         if (sqliteRows) {
-          const results = await sqliteRows.insert('users', chunk.map(toRow), { onConflictDoNothing: true, returning: ['number'] });
-          results.forEach((result, i) => {
-            if (result !== undefined) inserted.set(chunk[i]!.id, Number(result.number));
+          // `number` is the table's INTEGER PRIMARY KEY, i.e. the rowid of each inserted row.
+          const numbers = await sqliteRows.insert('users', chunk.map(toRow), { onConflictDoNothing: true, rowids: true });
+          numbers.forEach((number, i) => {
+            if (number !== undefined) inserted.set(chunk[i]!.id, number);
           });
         } else {
           const insert = k.insertInto('users');
