@@ -24,6 +24,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** The largest import upload in bytes (its body is streamed, outside `bodyLimit`); default 2 GiB. */
   importMaxBytes?: number;
+  /** Called when an upload has been stored and its job queued (the server wakes its import runner). */
+  onImportQueued?: () => void;
   logger?: FastifyServerOptions['logger'];
   version?: string;
   /** Connection limits; each defaults to the value in DEFAULT_LIMITS. */
@@ -130,7 +132,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get('/healthz', { schema: { tags: ['system'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
 
   const authenticator = createAuthenticator(options.core.keys, options.adminToken);
-  await app.register(nativeApi, { prefix: '/v1', core: options.core, authenticator, verifyRateLimitPerMinute: options.verifyRateLimitPerMinute, importMaxBytes: options.importMaxBytes });
+  await app.register(nativeApi, { prefix: '/v1', core: options.core, authenticator, verifyRateLimitPerMinute: options.verifyRateLimitPerMinute, importMaxBytes: options.importMaxBytes, onImportQueued: options.onImportQueued });
   // The one /v1 route without an API key: the invitation token is its credential.
   await app.register(invitationApi, { prefix: '/v1', core: options.core });
   await registerDialects(app, { core: options.core, authenticator, rootUsers: options.rootUsers });

@@ -31,6 +31,7 @@ const app = await buildApp({
   rootUsers: config.MUSTER_ROOT_USERS,
   bodyLimit: config.MUSTER_BODY_LIMIT,
   importMaxBytes: config.MUSTER_IMPORT_MAX_BYTES,
+  onImportQueued: () => imports?.wake(),
   verifyRateLimitPerMinute: config.MUSTER_VERIFY_RATE_LIMIT,
   limits: {
     maxHeaderBytes: config.MUSTER_MAX_HEADER_BYTES,

@@ -218,3 +218,35 @@ describe.each(DATABASES)('import jobs on %s', (kind) => {
     expect(byQuery.text).toBe(byAccept.text);
   });
 });
+
+describe.each(DATABASES)('an upload wakes the import runner on %s', (kind) => {
+  let t: TestApp;
+  let runner: ImportRunner;
+  let queued = 0;
+  beforeAll(async () => {
+    // A runner that would otherwise look for work only once a minute.
+    t = await startTestApp(kind, { onImportQueued: () => (queued++, runner.wake()) });
+    runner = createImportRunner({ deps: t.core, pollIntervalMs: 60_000 });
+    await createTenant(t, { id: 'woken' });
+    runner.start();
+  });
+  afterAll(async () => {
+    await runner.stop();
+    await t.close();
+  });
+
+  it('starts on a job as soon as its upload is stored, and not again for a replayed upload', async () => {
+    // Let the runner find nothing and go to sleep first.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const csv = generateCsv(50);
+    const first = await upload(t.baseUrl, 'woken', csv, { headers: { 'idempotency-key': 'wake-once' } });
+    expect(first.status, first.text).toBe(202);
+    expect(queued).toBe(1);
+    const job = await waitForJob(t.baseUrl, first.headers.get('location')!, undefined, 30_000);
+    expect(job).toMatchObject({ state: 'completed', created: 50 });
+    const again = await upload(t.baseUrl, 'woken', csv, { headers: { 'idempotency-key': 'wake-once' } });
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(queued).toBe(1);
+  });
+});

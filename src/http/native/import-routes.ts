@@ -117,7 +117,7 @@ function errorReport(errors: AsyncIterable<ImportRowError>, format: 'csv' | 'ndj
  * stream (a parser of its own in this scope), so the global body limit does not apply to
  * it; it has its own, `maxBytes`.
  */
-export async function importRoutes(scope: FastifyInstance, options: { core: CoreDeps; maxBytes?: number | undefined }): Promise<void> {
+export async function importRoutes(scope: FastifyInstance, options: { core: CoreDeps; maxBytes?: number | undefined; onQueued?: (() => void) | undefined }): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>() as NativeScope;
   const core = options.core;
   const maxBytes = options.maxBytes ?? DEFAULT_IMPORT_MAX_BYTES;
@@ -173,6 +173,8 @@ export async function importRoutes(scope: FastifyInstance, options: { core: Core
         throw error;
       }
       const { job, replayed } = started;
+      // The import runner of this process starts on the job now rather than at its next look.
+      if (!replayed && job.state === 'queued') options.onQueued?.();
       const view = presentJob(job, now());
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(202).header('location', view.links.self).send(view);

@@ -16,7 +16,7 @@ import { renderErrorsWith, renderProblem } from '../shared/error-handler.js';
 export type NativeScope = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
 /** The native `/v1` API: thin routes over the core, errors as RFC 9457 problem+json. */
-export async function nativeApi(scope: FastifyInstance, options: { core: CoreDeps; authenticator: Authenticator; verifyRateLimitPerMinute?: number | undefined; importMaxBytes?: number | undefined }): Promise<void> {
+export async function nativeApi(scope: FastifyInstance, options: { core: CoreDeps; authenticator: Authenticator; verifyRateLimitPerMinute?: number | undefined; importMaxBytes?: number | undefined; onImportQueued?: (() => void) | undefined }): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>() as NativeScope;
   renderErrorsWith(app, renderProblem);
   // JSON only: without this, Fastify's built-in text/plain parser would hand a string to the routes.
@@ -29,5 +29,5 @@ export async function nativeApi(scope: FastifyInstance, options: { core: CoreDep
   emailRoutes(app, options.core);
   auditRoutes(app, options.core);
   // In a scope of its own: the upload reads its body as a stream, outside the global body limit.
-  await app.register(importRoutes, { core: options.core, maxBytes: options.importMaxBytes });
+  await app.register(importRoutes, { core: options.core, maxBytes: options.importMaxBytes, onQueued: options.onImportQueued });
 }
