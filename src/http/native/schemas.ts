@@ -6,6 +6,15 @@ import { FieldErrorSchema } from '../shared/problem.js';
 
 const Timestamp = Type.String({ format: 'date-time' });
 
+/**
+ * A string or null, as `type: ["string", "null"]`. The same contract as an `anyOf` of the two,
+ * but the response serializer writes it directly, where an `anyOf` has it validate each value
+ * against each branch (most of the cost of serialising a 1000-user batch report).
+ */
+function NullableString(options: { description?: string } = {}) {
+  return Type.Unsafe<string | null>({ ...options, type: ['string', 'null'] });
+}
+
 /** A user as the native API shows it. Being the response schema, it is also the list of fields that may leave. */
 export const UserSchema = Type.Object(
   {
@@ -15,7 +24,7 @@ export const UserSchema = Type.Object(
     userName: Type.String(),
     email: Type.String(),
     name: UserNameSchema,
-    phoneNumber: Type.Union([Type.String(), Type.Null()]),
+    phoneNumber: NullableString(),
     roles: Type.Array(Type.String()),
     access: UserAccessSchema,
     lockedOut: Type.Boolean(),
@@ -24,15 +33,34 @@ export const UserSchema = Type.Object(
     createdAt: Timestamp,
     updatedAt: Timestamp,
     revision: Type.Integer(),
-    externalId: Type.Union([Type.String(), Type.Null()], { description: "A provisioning client's own id for the user (SCIM externalId); unique in the tenant." }),
-    employeeNumber: Type.Union([Type.String(), Type.Null()]),
-    department: Type.Union([Type.String(), Type.Null()], { description: 'Free text from the directory; not a department code.' }),
+    externalId: NullableString({ description: "A provisioning client's own id for the user (SCIM externalId); unique in the tenant." }),
+    employeeNumber: NullableString(),
+    department: NullableString({ description: 'Free text from the directory; not a department code.' }),
   },
 );
 
 export function presentUser(user: User) {
-  const { tenantId, ...rest } = user;
-  return { ...rest, tenant: tenantId };
+  // Field by field: an object rest spread costs more than the serialisation of the user.
+  return {
+    id: user.id,
+    number: user.number,
+    tenant: user.tenantId,
+    userName: user.userName,
+    email: user.email,
+    name: user.name,
+    phoneNumber: user.phoneNumber,
+    roles: user.roles,
+    access: user.access,
+    lockedOut: user.lockedOut,
+    approved: user.approved,
+    hasPassword: user.hasPassword,
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
+    revision: user.revision,
+    externalId: user.externalId,
+    employeeNumber: user.employeeNumber,
+    department: user.department,
+  };
 }
 
 export const ItemErrorSchema = Type.Object({ code: Type.String(), message: Type.String(), errors: Type.Array(FieldErrorSchema) });
@@ -47,7 +75,7 @@ export const BatchReportSchema = Type.Object(
     results: Type.Array(
       Type.Object({
         index: Type.Integer(),
-        status: Type.Union([Type.Literal('created'), Type.Literal('failed'), Type.Literal('valid')]),
+        status: Type.Unsafe<'created' | 'failed' | 'valid'>({ type: 'string', enum: ['created', 'failed', 'valid'] }),
         user: Type.Optional(UserSchema),
         error: Type.Optional(ItemErrorSchema),
       }),
