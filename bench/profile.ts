@@ -1,21 +1,28 @@
 import { benchBatch } from './batch-1000.js';
-import { benchImport } from './import-users.js';
+import { benchImport, type ImportFigures } from './import-users.js';
 import { startMuster, startPostgres } from './server-process.js';
 import { benchSingleCreates } from './single-creates.js';
 
 /**
- * One scenario against one database, for a CPU profile of the server:
- *   MUSTER_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx tsx bench/profile.ts sqlite batch|import|single
+ * One scenario against one database, for a CPU profile of the server (or a quick figure):
+ *   MUSTER_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx tsx bench/profile.ts sqlite batch
+ * Scenarios: batch (20 batches of 1000 without passwords, then 20 with invitations), import
+ * (100,000 rows), million (1,000,000 rows; MUSTER_BENCH_ROWS sets another count), single
+ * (50 connections, no password), single-pw (2 connections, with passwords).
  */
 const [kind = 'sqlite', scenario = 'batch'] = process.argv.slice(2) as ['sqlite' | 'postgres', string];
 const postgres = kind === 'postgres' ? await startPostgres({ durable: true }) : undefined;
 const muster = await startMuster(kind, postgres);
+const showImport = (r: ImportFigures) => console.log({ usersPerSecond: r.usersPerSecond, uploadSeconds: r.uploadSeconds, loop: r.loop, peakRssMiB: r.peakRssMiB });
 try {
-  if (scenario === 'batch') { const b = await benchBatch(muster, { withPasswords: 0, withoutPasswords: 20 }); console.log(b.withoutPasswordsMs, b.withoutPasswordsInvitedMs, b.loop); }
-  if (scenario === 'import') { const r = await benchImport(muster, 100_000); console.log(r.usersPerSecond, r.uploadSeconds, r.loop, r.peakRssMiB); }
-  if (scenario === 'single-pw') console.log((await benchSingleCreates(muster, { connections: 2, seconds: 10, withPassword: true })).requestsPerSecond);
-  if (scenario === 'million') { const r = await benchImport(muster, Number(process.env.N ?? 1_000_000)); console.log(r.usersPerSecond, r.uploadSeconds, r.loop, r.peakRssMiB); }
+  if (scenario === 'batch') {
+    const b = await benchBatch(muster, { withPasswords: 0, withoutPasswords: 20 });
+    console.log({ withoutPasswordsMs: b.withoutPasswordsMs, withoutPasswordsInvitedMs: b.withoutPasswordsInvitedMs, loop: b.loop });
+  }
+  if (scenario === 'import') showImport(await benchImport(muster, 100_000));
+  if (scenario === 'million') showImport(await benchImport(muster, Number(process.env.MUSTER_BENCH_ROWS ?? 1_000_000)));
   if (scenario === 'single') console.log((await benchSingleCreates(muster, { connections: 50, seconds: 10, withPassword: false })).requestsPerSecond);
+  if (scenario === 'single-pw') console.log((await benchSingleCreates(muster, { connections: 2, seconds: 10, withPassword: true })).requestsPerSecond);
 } finally {
   await muster.stop();
   await postgres?.stop();

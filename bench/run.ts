@@ -61,9 +61,12 @@ try {
         log(`single creates with password, ${connections} connections, ${settings.passwordLoadSeconds} s`);
         const runs: PasswordRun[] = [];
         for (let i = 0; i < settings.loadRuns; i++) {
-          const hashMs = await oneHashMs(20);
-          const hashBoundPerSecond = (1000 / hashMs) * availableParallelism();
+          // The hash time right before and right after the run, so that a drift of the machine's
+          // speed during the run weighs on the bound as on the run.
+          const before = await oneHashMs(30);
           const load = await benchSingleCreates(muster, { connections, seconds: settings.passwordLoadSeconds, withPassword: true });
+          const hashMs = (before + (await oneHashMs(30))) / 2;
+          const hashBoundPerSecond = (1000 / hashMs) * availableParallelism();
           runs.push({ ...load, hashMs, hashBoundPerSecond, ratioToHashBound: load.requestsPerSecond / hashBoundPerSecond });
         }
         return runs;
