@@ -33,8 +33,14 @@ export function withStatementCache(database: SQLite.Database): SqliteDatabase {
   };
 }
 
-/** How often the background connection copies the write-ahead log into the database file. */
-const CHECKPOINT_INTERVAL_MS = 200;
+/**
+ * How often the background connection copies the write-ahead log into the database file. Each
+ * checkpoint ends with a sync of the database file, during which the serving connection's own
+ * writes to the log can wait on the disk: small, frequent checkpoints keep those waits short
+ * (during a million-row import the longest event-loop stall was 30 ms at 50 ms, 55–70 ms at
+ * 200 ms, 88 ms at 1 s).
+ */
+const CHECKPOINT_INTERVAL_MS = 50;
 /** The serving connection checkpoints itself only past this many WAL pages (a safety net should the background one stop). */
 export const SERVING_WAL_AUTOCHECKPOINT_PAGES = 20_000;
 

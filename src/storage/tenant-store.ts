@@ -22,10 +22,12 @@ function toTenant(row: Selectable<TenantsTable>): Tenant {
 
 export function createTenantStore(db: Db): TenantStore {
   const k = db.kysely;
+  // Read on every request that acts in a tenant: compiled once, run with the id as its parameter.
+  const byId = k.selectFrom('tenants').selectAll().where('id', '=', '').compile();
   return {
     async get(id) {
-      const row = await k.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && toTenant(row);
+      const { rows } = await k.executeQuery<Selectable<TenantsTable>>({ ...byId, parameters: [id] });
+      return rows[0] && toTenant(rows[0]);
     },
     async getByAppKey(appKey) {
       const row = await k.selectFrom('tenants').selectAll().where('app_key', '=', appKey).executeTakeFirst();
