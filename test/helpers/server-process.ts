@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './postgres-server.js';
+import { freePort } from './free-port.js';
 import { ADMIN_TOKEN, call, type CallOptions, type CallResult } from './test-app.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
