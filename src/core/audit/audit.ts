@@ -14,10 +14,14 @@ export const AUDIT_ACTIONS = [
   'tenant.updated',
   'api-key.issued',
   'api-key.revoked',
+  'role.created',
+  'role.updated',
+  'role.deleted',
+  'role.members-changed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export type AuditResourceType = 'user' | 'tenant' | 'api-key';
+export type AuditResourceType = 'user' | 'tenant' | 'api-key' | 'role';
 
 /** Names of what changed, and other facts that are not secrets (never a password, hash or token). */
 export type AuditDetail = Record<string, string | number | boolean | string[] | null>;
@@ -48,6 +52,10 @@ const RESOURCE_OF: Record<AuditAction, AuditResourceType> = {
   'tenant.updated': 'tenant',
   'api-key.issued': 'api-key',
   'api-key.revoked': 'api-key',
+  'role.created': 'role',
+  'role.updated': 'role',
+  'role.deleted': 'role',
+  'role.members-changed': 'role',
 };
 
 /** Who acted: an API key's actor, or another principal (an invitation's holder). */

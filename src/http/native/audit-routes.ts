@@ -17,13 +17,17 @@ const Action = Type.Union([
   Type.Literal('tenant.updated'),
   Type.Literal('api-key.issued'),
   Type.Literal('api-key.revoked'),
+  Type.Literal('role.created'),
+  Type.Literal('role.updated'),
+  Type.Literal('role.deleted'),
+  Type.Literal('role.members-changed'),
 ]);
 
 export const AuditEventSchema = Type.Object({
   id: Type.String(),
   tenant: Type.String(),
   action: Action,
-  resource: Type.Object({ type: Type.Union([Type.Literal('user'), Type.Literal('tenant'), Type.Literal('api-key')]), id: Type.String() }),
+  resource: Type.Object({ type: Type.Union([Type.Literal('user'), Type.Literal('tenant'), Type.Literal('api-key'), Type.Literal('role')]), id: Type.String() }),
   actor: Type.Object({
     keyId: Type.String({ description: 'The API key that acted; `bootstrap` for MUSTER_ADMIN_TOKEN.' }),
     role: Type.String(),
