@@ -62,7 +62,7 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await app.listen({ port: config.PORT, host: config.HOST });
-email = startEmailDelivery(db, config.SMTP_URL, app.log);
+email = startEmailDelivery(db, config.SMTP_URL, app.log, core.clock);
 imports = createImportRunner({
   deps: core,
   log: app.log,

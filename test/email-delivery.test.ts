@@ -3,6 +3,7 @@ import { retryDelayMs } from '../src/core/email/deliver-messages.js';
 import type { Mailer } from '../src/core/ports.js';
 import { DATABASES } from './helpers/databases.js';
 import { outboxRows, startTestSender, type TestSender } from './helpers/email.js';
+import { manualClock } from './helpers/manual-clock.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
@@ -108,28 +109,36 @@ describe.each(DATABASES)('email delivery over SMTP on %s', (kind) => {
     const tenant = await freshTenant();
     await t.call('POST', `/v1/tenants/${tenant}/users`, { body: { email: 'retry@example.com' } });
     sink.refuseNext(451, 554);
-    const s = sender({ policy: { backoffBaseMs: 200, backoffMaxMs: 10_000 } });
+    // The sender's time is a manual clock: the test moves it past each wait instead of sleeping.
+    const clock = manualClock();
+    const s = sender({ clock, policy: { backoffBaseMs: 30_000, backoffMaxMs: 3_600_000 } });
 
     const first = await s.sender.runOnce();
     expect(first).toMatchObject({ claimed: 1, retrying: 1 });
     let [row] = await rowsOf(tenant);
     expect(row).toMatchObject({ status: 'pending', attempts: 1 });
     expect(row!.last_error).toMatch(/^SMTP 451/);
-    // The next attempt waits: between 160 and 200 ms after the first failure.
-    const wait = Date.parse(row!.next_attempt_at!) - Date.now();
-    expect(wait).toBeGreaterThan(50);
-    expect(wait).toBeLessThanOrEqual(200);
+    // The next attempt waits 24 to 30 s after the first failure (the base, less up to a fifth).
+    const wait = Date.parse(row!.next_attempt_at!) - clock.ms();
+    expect(wait).toBeGreaterThanOrEqual(24_000);
+    expect(wait).toBeLessThanOrEqual(30_000);
     expect((await s.sender.runOnce()).claimed).toBe(0);
-
-    await new Promise((r) => setTimeout(r, 250));
+    // Not a millisecond early, and due the moment its time comes.
+    clock.advance(wait - 1);
+    expect((await s.sender.runOnce()).claimed).toBe(0);
+    clock.advance(1);
     expect(await s.sender.runOnce()).toMatchObject({ claimed: 1, retrying: 1 });
     [row] = await rowsOf(tenant);
     expect(row).toMatchObject({ status: 'pending', attempts: 2 });
     expect(row!.last_error).toMatch(/^SMTP 554/);
-    // The second wait is twice the first: 320 to 400 ms.
-    expect(Date.parse(row!.next_attempt_at!) - Date.now()).toBeGreaterThan(200);
+    // The second wait is twice the base: 48 to 60 s.
+    const secondWait = Date.parse(row!.next_attempt_at!) - clock.ms();
+    expect(secondWait).toBeGreaterThanOrEqual(48_000);
+    expect(secondWait).toBeLessThanOrEqual(60_000);
 
-    await new Promise((r) => setTimeout(r, 450));
+    clock.advance(secondWait - 1);
+    expect((await s.sender.runOnce()).claimed).toBe(0);
+    clock.advance(1);
     expect(await s.sender.runOnce()).toMatchObject({ claimed: 1, sent: 1 });
     [row] = await rowsOf(tenant);
     expect(row).toMatchObject({ status: 'sent', attempts: 3 });
@@ -159,16 +168,18 @@ describe.each(DATABASES)('email delivery over SMTP on %s', (kind) => {
     await t.call('POST', `/v1/tenants/${tenant}/users`, { body: { email: 'offline@example.com' } });
     const url = sink.url;
     await sink.close();
-    const down = startTestSender(t.db, url);
+    // FAST_POLICY retries at once: on one clock that stands still, the message is due again for the next sender.
+    const clock = manualClock();
+    const down = startTestSender(t.db, url, { clock });
     senders.push(down);
     expect(await down.sender.runOnce()).toMatchObject({ retrying: 1 });
     const [row] = await rowsOf(tenant);
+    expect(row).toMatchObject({ status: 'pending', attempts: 1 });
     expect(row!.last_error).toMatch(/ECONNECTION|ESOCKET|ECONNREFUSED/);
     expect(row!.last_error).not.toContain('sink-password');
 
     sink = await startSmtpSink();
-    await new Promise((r) => setTimeout(r, 10));
-    expect(await sender().sender.drain()).toMatchObject({ sent: 1 });
+    expect(await sender({ clock }).sender.drain()).toMatchObject({ sent: 1 });
     expect(sink.deliveries.map((m) => m.to)).toEqual([['offline@example.com']]);
   });
 
@@ -206,19 +217,24 @@ describe.each(DATABASES)('email delivery over SMTP on %s', (kind) => {
         return new Promise<void>(() => {});
       },
     });
-    const doomed = startTestSender(t.db, sink.url, { wrap: diesAfterSending, policy: { leaseMs: 300, sendBudgetMs: 100 } });
+    // Both senders go by one manual clock; the lease is a minute.
+    const clock = manualClock();
+    const doomed = startTestSender(t.db, sink.url, { clock, wrap: diesAfterSending, policy: { leaseMs: 60_000, sendBudgetMs: 10_000 } });
     void doomed.sender.runOnce();
     await death;
     expect(sink.deliveries).toHaveLength(1);
     let [row] = await rowsOf(tenant);
     expect(row).toMatchObject({ status: 'sending', attempts: 1 });
+    expect(Date.parse(row!.lease_until!)).toBe(clock.ms() + 60_000);
 
-    // While the lease runs, no other sender touches the message.
-    const survivor = sender();
+    // While the lease runs, to its last millisecond, no other sender touches the message.
+    const survivor = sender({ clock });
+    expect((await survivor.sender.runOnce()).claimed).toBe(0);
+    clock.advance(59_999);
     expect((await survivor.sender.runOnce()).claimed).toBe(0);
 
-    // After it, the message is sent again under the same Message-ID; the mailbox keeps one.
-    await new Promise((r) => setTimeout(r, 350));
+    // Once it has run out, the message is sent again under the same Message-ID; the mailbox keeps one.
+    clock.advance(1);
     expect(await survivor.sender.runOnce()).toMatchObject({ claimed: 1, sent: 1 });
     expect(sink.deliveries).toHaveLength(2);
     expect(sink.deliveries[1]!.messageId).toBe(sink.deliveries[0]!.messageId);
@@ -261,14 +277,16 @@ describe.each(DATABASES)('email delivery over SMTP on %s', (kind) => {
     sink = await startSmtpSink();
     const tenant = await freshTenant();
     await t.call('POST', `/v1/tenants/${tenant}/users/batch`, { body: { users: [{ email: 'l1@example.com' }, { email: 'l2@example.com' }, { email: 'l3@example.com' }] } });
+    // Each send takes 300 ms of the sender's (manual) clock.
+    const clock = manualClock();
     const slow = (mailer: Mailer): Mailer => ({
       async send(mail) {
-        await new Promise((r) => setTimeout(r, 300));
         await mailer.send(mail);
+        clock.advance(300);
       },
     });
     // One at a time, 300 ms each, with a 1 s lease of which 800 ms must be left to start a send.
-    const s = startTestSender(t.db, sink.url, { wrap: slow, policy: { leaseMs: 1000, sendBudgetMs: 800, concurrency: 1 } });
+    const s = startTestSender(t.db, sink.url, { clock, wrap: slow, policy: { leaseMs: 1000, sendBudgetMs: 800, concurrency: 1 } });
     senders.push(s);
     expect(await s.sender.runOnce()).toMatchObject({ claimed: 3, sent: 1, released: 2 });
     const rows = await rowsOf(tenant);
@@ -284,17 +302,26 @@ describe.each(DATABASES)('email delivery over SMTP on %s', (kind) => {
     await t.call('POST', `/v1/tenants/${tenant}/users`, { body: { email: 'slow@example.com' } });
     let started!: () => void;
     const sending = new Promise<void>((resolve) => (started = resolve));
+    let finishSend!: () => void;
+    const held = new Promise<void>((resolve) => (finishSend = resolve));
+    // A send that lasts until the test lets it finish.
     const slow = (mailer: Mailer): Mailer => ({
       async send(mail) {
         started();
-        await new Promise((r) => setTimeout(r, 200));
+        await held;
         await mailer.send(mail);
       },
     });
     const s = startTestSender(t.db, sink.url, { wrap: slow });
     s.sender.start();
     await sending;
-    await s.close();
+    let stopped = false;
+    const stopping = s.close().then(() => (stopped = true));
+    // Stopping waits for the send in flight: a full turn of the event loop later it has not returned.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stopped).toBe(false);
+    finishSend();
+    await stopping;
     expect(sink.deliveries).toHaveLength(1);
     expect((await rowsOf(tenant))[0]).toMatchObject({ status: 'sent' });
   });

@@ -1,3 +1,4 @@
+import type { Clock } from '../core/ports.js';
 import type { Db } from '../storage/database.js';
 import { createOutboxQueue } from '../storage/email-store.js';
 import { createOutboxSender, type SenderLog } from './outbox-sender.js';
@@ -12,13 +13,13 @@ export interface EmailDelivery {
  * Starts delivering the outbox over SMTP when `smtpUrl` is set. Without it nothing is sent:
  * messages stay in the outbox, readable at GET /v1/tenants/{tenant}/messages.
  */
-export function startEmailDelivery(db: Db, smtpUrl: string | undefined, log: SenderLog): EmailDelivery {
+export function startEmailDelivery(db: Db, smtpUrl: string | undefined, log: SenderLog, clock?: Clock): EmailDelivery {
   if (!smtpUrl) {
     log.info({}, 'SMTP_URL is not set: emails stay in the outbox (GET /v1/tenants/{tenant}/messages)');
     return { stop: async () => {} };
   }
   const mailer = createSmtpMailer(smtpUrl);
-  const sender = createOutboxSender({ outbox: createOutboxQueue(db), mailer, log });
+  const sender = createOutboxSender({ outbox: createOutboxQueue(db), mailer, log, ...(clock && { clock }) });
   sender.start();
   log.info({ smtp: describeSmtpUrl(smtpUrl) }, 'delivering emails from the outbox');
   return {

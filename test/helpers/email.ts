@@ -1,5 +1,5 @@
 import type { DeliveryPolicy } from '../../src/core/email/deliver-messages.js';
-import type { Mailer } from '../../src/core/ports.js';
+import type { Clock, Mailer } from '../../src/core/ports.js';
 import { createOutboxSender, type OutboxSender } from '../../src/email/outbox-sender.js';
 import { createSmtpMailer, type SmtpMailer } from '../../src/email/smtp-mailer.js';
 import type { Db } from '../../src/storage/database.js';
@@ -16,15 +16,21 @@ export interface TestSender {
 
 /**
  * The server's outbox sender, run against a test app's database and an SMTP URL. `wrap`
- * lets a test put something between the sender and SMTP (e.g. a process that dies after sending).
+ * lets a test put something between the sender and SMTP (e.g. a process that dies after sending);
+ * `clock` (a manual clock in tests of backoff and leases) is the time the sender goes by.
  */
-export function startTestSender(db: Db, smtpUrl: string, options: { policy?: Partial<DeliveryPolicy>; owner?: string; wrap?: (mailer: Mailer) => Mailer } = {}): TestSender {
+export function startTestSender(
+  db: Db,
+  smtpUrl: string,
+  options: { policy?: Partial<DeliveryPolicy>; owner?: string; wrap?: (mailer: Mailer) => Mailer; clock?: Clock } = {},
+): TestSender {
   const mailer = createSmtpMailer(smtpUrl);
   const sender = createOutboxSender({
     outbox: createOutboxQueue(db),
     mailer: options.wrap ? options.wrap(mailer) : mailer,
     policy: { ...FAST_POLICY, ...options.policy },
     pollIntervalMs: 20,
+    ...(options.clock !== undefined && { clock: options.clock }),
     ...(options.owner !== undefined && { owner: options.owner }),
   });
   return {

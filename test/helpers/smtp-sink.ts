@@ -1,4 +1,5 @@
 import { SMTPServer } from 'smtp-server';
+import { WAIT_DEADLINE_MS } from './wait.js';
 
 /** One message as the sink received it, decoded enough to assert on. */
 export interface ReceivedMail {
@@ -145,7 +146,7 @@ export async function startSmtpSink(credentials = { user: 'muster', pass: 'sink-
     get refused() {
       return refused;
     },
-    waitFor(count, timeoutMs = 15_000) {
+    waitFor(count, timeoutMs = WAIT_DEADLINE_MS) {
       if (deliveries.length >= count) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`the SMTP sink got ${deliveries.length} of ${count} messages in ${timeoutMs} ms`)), timeoutMs);
