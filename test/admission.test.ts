@@ -7,7 +7,9 @@ import { createUsers } from '../src/core/users/create-users.js';
 import { createDependencies, prepareDatabase } from '../src/dependencies.js';
 import type { DialectName } from '../src/storage/database.js';
 import { createTestDatabase, DATABASES } from './helpers/databases.js';
+import { manualClock } from './helpers/manual-clock.js';
 import { ADMIN_TOKEN, call, type CallOptions, type CallResult } from './helpers/test-app.js';
+import { waitUntil } from './helpers/wait.js';
 
 const PASSWORD = 'saffron-harbour-2718';
 
@@ -72,6 +74,44 @@ describe('the hashing queue', () => {
     expect(log).toEqual(['b0', 'i0', 'i1', 'b1', 'b2', 'b3']);
   });
 
+  it('estimates Retry-After from how long hashes have taken by its clock: the waiting work over the slots, 1 s to 60 s', async () => {
+    const clock = manualClock();
+    const queue = createHashQueue({ concurrency: 2, depth: 4, clock });
+    const refusal = (): number => {
+      try {
+        queue.submit([async () => 'late'], 'interactive');
+      } catch (error) {
+        if (isDomainError(error) && error.code === 'SERVICE_BUSY') return error.retryAfterSeconds!;
+        throw error;
+      }
+      throw new Error('the queue admitted work past its depth');
+    };
+    /** Fills both slots and the queue with work that waits for the test, then opens it. */
+    const whileFull = async (check: () => void) => {
+      const gates = Array.from({ length: 6 }, (_, i) => gate([], `g${i}`));
+      const done = queue.submit(gates.map((g) => g.run), 'interactive');
+      expect(queue.stats()).toEqual({ running: 2, waitingInteractive: 4, waitingBackground: 0 });
+      check();
+      for (const g of gates) g.open();
+      await Promise.all(done);
+    };
+    // Nothing measured yet (and the gates took no time by the clock): the shortest estimate.
+    await whileFull(() => expect(refusal()).toBe(1));
+    /** One hash at a time that takes `ms` by the clock; the queue has booked it before the next starts. */
+    const hashesTaking = async (ms: number, count: number) => {
+      for (let i = 0; i < count; i++) {
+        await queue.submit([async () => clock.advance(ms)], 'interactive')[0];
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    // Sixty hashes of 4 s each by the clock: about 4 s per hash, so (4 waiting + 1 asked) × 4 s / 2 slots = 10 s.
+    await hashesTaking(4_000, 60);
+    await whileFull(() => expect(refusal()).toBe(10));
+    // Hashes of 100 s: the estimate stops at a minute.
+    await hashesTaking(100_000, 60);
+    await whileFull(() => expect(refusal()).toBe(60));
+  });
+
   it("passes a failing task's error to its caller and keeps going", async () => {
     const queue = createHashQueue({ concurrency: 1, depth: 5 });
     const [bad, good] = queue.submit([async () => Promise.reject(new Error('boom')), async () => 'fine'], 'interactive');
@@ -86,6 +126,8 @@ interface BusyApp {
   core: ReturnType<typeof createDependencies>;
   /** Resolves once at least `count` interactive hashes wait in the queue. */
   queued(count: number): Promise<void>;
+  /** Resolves once background hashes wait in the queue behind the one running. */
+  backgroundQueued(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -103,11 +145,10 @@ async function startBusyApp(kind: DialectName, hasher: HasherOptions): Promise<B
     core,
     call: (method, path, options) => call(url, method, path, options),
     async queued(count) {
-      const deadline = Date.now() + 10_000;
-      while (queuedHasher.queue.stats().waitingInteractive < count) {
-        if (Date.now() > deadline) throw new Error(`fewer than ${count} hashes ever waited`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      await waitUntil(`${count} interactive hashes waiting`, () => queuedHasher.queue.stats().waitingInteractive >= count, { intervalMs: 2 });
+    },
+    async backgroundQueued() {
+      await waitUntil('background hashes waiting', () => queuedHasher.queue.stats().waitingBackground > 0, { intervalMs: 2 });
     },
     async countUsers() {
       const row = await db.kysely.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
@@ -187,8 +228,8 @@ describe.each(DATABASES)('admission control on %s', (kind) => {
     const users = Array.from({ length: 20 }, (_, i) => ({ email: `import${i}@example.com`, password: PASSWORD }));
     const finished: string[] = [];
     const imported = createUsers(busy.core, 'default', actor, users, { priority: 'background' }).then((result) => (finished.push('import'), result));
-    // Meanwhile an interactive create gets the next free slot, ahead of the import's waiting hashes.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Once the import's hashes wait, an interactive create gets the next free slot, ahead of them.
+    await busy.backgroundQueued();
     const interactive = await busy.call('POST', '/v1/tenants/default/users', { body: { email: 'interactive-first@example.com', password: PASSWORD } });
     finished.push('interactive');
     expect(interactive.status, interactive.text).toBe(201);

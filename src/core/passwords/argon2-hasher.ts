@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { hash } from '@node-rs/argon2';
-import type { PasswordHasher } from '../ports.js';
+import type { Clock, PasswordHasher } from '../ports.js';
 import { ARGON2ID_PARAMS } from './argon2-params.js';
 import { createHashQueue, type HashQueue } from './hash-queue.js';
 import { verifyPasswordHash } from './hash-verifier.js';
@@ -15,6 +15,8 @@ export interface HasherOptions {
   concurrency?: number;
   /** The most interactive hashes that may wait; defaults to 1000 per slot. */
   queueDepth?: number;
+  /** The time the admission queue measures hashes by (see HashQueueOptions.clock). */
+  clock?: Clock;
 }
 
 export interface QueuedPasswordHasher extends PasswordHasher {
@@ -30,7 +32,7 @@ export interface QueuedPasswordHasher extends PasswordHasher {
  */
 export function createArgon2Hasher(options: HasherOptions = {}): QueuedPasswordHasher {
   const concurrency = options.concurrency ?? availableParallelism();
-  const queue = createHashQueue({ concurrency, depth: options.queueDepth ?? DEFAULT_QUEUE_DEPTH_PER_SLOT * concurrency });
+  const queue = createHashQueue({ concurrency, depth: options.queueDepth ?? DEFAULT_QUEUE_DEPTH_PER_SLOT * concurrency, ...(options.clock && { clock: options.clock }) });
   const hashOne = (password: string) => () => hash(password, ARGON2ID_PARAMS);
   return {
     queue,

@@ -12,6 +12,7 @@
  *   requests. A background runner bounds its own backlog by awaiting each chunk.
  */
 import { DomainError } from '../errors.js';
+import type { Clock } from '../ports.js';
 
 export type HashPriority = 'interactive' | 'background';
 
@@ -20,6 +21,11 @@ export interface HashQueueOptions {
   concurrency: number;
   /** The most interactive hashes that may wait for a slot. */
   depth: number;
+  /**
+   * The time hashes are measured by, for the Retry-After estimate; the process's monotonic
+   * clock by default.
+   */
+  clock?: Clock;
 }
 
 export interface HashQueueStats {
@@ -73,13 +79,15 @@ export function createHashQueue(options: HashQueueOptions): HashQueue {
   let running = 0;
   /** Moving average of one hash's duration, for Retry-After. */
   let averageMs = 50;
+  const clock = options.clock;
+  const nowMs = clock ? () => clock.now().getTime() : () => performance.now();
 
   function pump(): void {
     while (running < concurrency) {
       const job = interactive.shift() ?? background.shift();
       if (!job) return;
       running++;
-      const started = performance.now();
+      const started = nowMs();
       let result: Promise<unknown>;
       try {
         result = job.run();
@@ -88,7 +96,7 @@ export function createHashQueue(options: HashQueueOptions): HashQueue {
       }
       result.then(job.resolve, job.reject).finally(() => {
         running--;
-        averageMs = averageMs * 0.9 + (performance.now() - started) * 0.1;
+        averageMs = averageMs * 0.9 + (nowMs() - started) * 0.1;
         pump();
       });
     }
