@@ -13,6 +13,7 @@ import { ProblemSchema, sendProblem } from './http/shared/problem.js';
 import { registerRateLimit } from './http/shared/rate-limit.js';
 import { registerIdempotency } from './http/shared/idempotency.js';
 import { registerJsonBodyParser } from './http/shared/json-body.js';
+import { registerNulGuard } from './http/shared/nul-guard.js';
 import { DomainError } from './core/errors.js';
 import { renderErrorsWith, renderProblem } from './http/shared/error-handler.js';
 
@@ -124,6 +125,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await registerOpenApi(app, options.version ?? '0.0.0');
   await registerRateLimit(app, options.rateLimitPerMinute);
   // Before any scope is registered, so that its hooks reach the create routes of every dialect.
+  registerNulGuard(app);
   registerIdempotency(app, options.core);
 
   renderErrorsWith(app, renderProblem);

@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer';
+import { redactCredentials } from '../core/email/redact-credentials.js';
 import type { Mailer } from '../core/ports.js';
 
 export interface SmtpMailer extends Mailer {
@@ -16,14 +17,39 @@ export function describeSmtpUrl(url: string): string {
   }
 }
 
-/** An error message naming the SMTP reply or the network failure, without the message's content. */
-function describeFailure(error: unknown): string {
-  const e = error as { responseCode?: number; response?: string; command?: string; code?: string; message?: string };
-  if (typeof e?.responseCode === 'number') {
-    const reply = (e.response ?? '').replace(/\s+/g, ' ').trim();
-    return `SMTP ${e.responseCode}${e.command ? ` after ${e.command.split(' ')[0]}` : ''}: ${reply}`;
+/**
+ * The forms in which this transport's own password can appear in a reply: as written, and
+ * base64-encoded as AUTH PLAIN and AUTH LOGIN send it.
+ */
+function credentialForms(url: string): string[] {
+  let user = '';
+  let pass = '';
+  try {
+    const parsed = new URL(url);
+    user = decodeURIComponent(parsed.username);
+    pass = decodeURIComponent(parsed.password);
+  } catch {
+    return [];
   }
-  return `${e?.code ?? 'ERROR'}: ${e?.message ?? String(error)}`;
+  if (pass === '') return [];
+  const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  return [pass, encodeURIComponent(pass), b64(pass), b64(`\u0000${user}\u0000${pass}`), b64(`${user}\u0000${user}\u0000${pass}`)].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * An error message naming the SMTP reply or the network failure, without the message's content
+ * and without credentials: this transport's own password in any of its forms, and whatever
+ * else looks like one (see redactCredentials), are replaced by `[redacted]`.
+ */
+function describeFailure(error: unknown, secrets: readonly string[]): string {
+  const e = error as { responseCode?: number; response?: string; command?: string; code?: string; message?: string };
+  const text =
+    typeof e?.responseCode === 'number'
+      ? `SMTP ${e.responseCode}${e.command ? ` after ${e.command.split(' ')[0]}` : ''}: ${(e.response ?? '').replace(/\s+/g, ' ').trim()}`
+      : `${e?.code ?? 'ERROR'}: ${e?.message ?? String(error)}`;
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join('[redacted]');
+  return redactCredentials(out);
 }
 
 /**
@@ -31,6 +57,7 @@ function describeFailure(error: unknown): string {
  * (STARTTLS when the server offers it) or `smtps://…:465` (TLS from the start).
  */
 export function createSmtpMailer(url: string): SmtpMailer {
+  const secrets = credentialForms(url);
   const transport = nodemailer.createTransport({
     url,
     pool: true,
@@ -58,7 +85,7 @@ export function createSmtpMailer(url: string): SmtpMailer {
           headers: { 'Auto-Submitted': 'auto-generated' },
         });
       } catch (error) {
-        throw new Error(describeFailure(error));
+        throw new Error(describeFailure(error, secrets));
       }
     },
     close: () => transport.close(),

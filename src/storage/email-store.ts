@@ -194,10 +194,16 @@ export function createEmailTemplateStore(db: Db): EmailTemplateStore {
     async put(t) {
       return db.write(async (trx) => {
         const values = { subject: t.subject, text_body: t.text, html_body: t.html, updated_at: t.updatedAt };
-        const updated = await trx.updateTable('email_templates').set(values).where('tenant_id', '=', t.tenantId).where('kind', '=', t.kind).executeTakeFirst();
-        if (Number(updated.numUpdatedRows) > 0) return false;
-        await trx.insertInto('email_templates').values({ tenant_id: t.tenantId, kind: t.kind, ...values }).execute();
-        return true;
+        // Insert-or-nothing first: of concurrent first PUTs, the primary key lets exactly one
+        // insert (the others wait for it on PostgreSQL, then find the row) and the rest replace it.
+        const inserted = await trx
+          .insertInto('email_templates')
+          .values({ tenant_id: t.tenantId, kind: t.kind, ...values })
+          .onConflict((oc) => oc.columns(['tenant_id', 'kind']).doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return true;
+        await trx.updateTable('email_templates').set(values).where('tenant_id', '=', t.tenantId).where('kind', '=', t.kind).execute();
+        return false;
       });
     },
     async delete(tenantId, kind) {

@@ -6,6 +6,7 @@ import type { ClaimedChunk, ImportChunkTx, ImportJob, ImportStore, StagedRow } f
 import { uniqueViolation, type Db } from './database.js';
 import type { Database, ImportJobsTable } from './schema.js';
 import { insertRows } from './bulk-insert.js';
+import { withoutNul } from '../core/nul-characters.js';
 import { userWritesIn } from './user-store.js';
 
 /** Rows per INSERT of error rows: 500 × 7 parameters stays under both databases' limits. */
@@ -96,7 +97,8 @@ function chunkWrites(k: Kysely<Database>): ImportChunkTx {
       const errorRows = errors.map((e) => {
         const seq = seqOf.get(e.row) ?? 0;
         seqOf.set(e.row, seq + 1);
-        return { job_id: chunk.job.id, row_number: e.row, seq, email: e.email, code: e.code, field: e.field, message: e.message };
+        // A refused row may quote a NUL its client sent, which PostgreSQL cannot store: it is shown as U+FFFD.
+        return { job_id: chunk.job.id, row_number: e.row, seq, email: withoutNul(e.email), code: e.code, field: withoutNul(e.field), message: withoutNul(e.message) };
       });
       for (let i = 0; i < errorRows.length; i += ERROR_INSERT_CHUNK) {
         await k.insertInto('import_errors').values(errorRows.slice(i, i + ERROR_INSERT_CHUNK)).execute();

@@ -10,6 +10,7 @@
 import type { Clock, Mailer, OutboxQueue } from '../ports.js';
 import type { ClaimedMessage } from './email.js';
 import { withoutSecret } from './compose-user-emails.js';
+import { redactCredentials } from './redact-credentials.js';
 
 export interface DeliveryPolicy {
   /** Messages claimed per round. */
@@ -75,8 +76,9 @@ export interface DeliveryDeps {
   onEvent?: (event: { type: 'sent' | 'retrying' | 'failed' | 'unrecorded'; id: string; attempts: number; error?: string }) => void;
 }
 
+/** The failure as it is stored in `lastError` and logged: credentials the server quoted redacted, then cut to length. */
 function describe(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = redactCredentials(error instanceof Error ? error.message : String(error));
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }
 

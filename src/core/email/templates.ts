@@ -128,14 +128,38 @@ export const DEFAULT_TEMPLATES: Record<EmailKind, EmailTemplate> = {
 const writer = new Mustache.Writer();
 const noEscape = (value: unknown) => String(value);
 
-type Token = [type: string, value: string, start: number, end: number, children?: Token[]];
+type Token = [type: string, value: string, start: number, end: number, children?: unknown];
 
-function hasUnescapedTag(tokens: Token[]): boolean {
-  return tokens.some(([type, , , , children]) => type === '&' || type === '{' || (children !== undefined && hasUnescapedTag(children)));
+/**
+ * The deepest nesting of sections (`{{#x}}…{{/x}}`, `{{^x}}…{{/x}}`) a template may have.
+ * Rendering recurses once per level; the default templates use none, and a view of a user,
+ * a tenant and an invitation has nothing deeper than two levels to walk into.
+ */
+export const MAX_TEMPLATE_DEPTH = 16;
+
+interface TemplateShape {
+  partial: boolean;
+  unescaped: boolean;
+  depth: number;
 }
 
-function hasPartial(tokens: Token[]): boolean {
-  return tokens.some(([type, , , , children]) => type === '>' || (children !== undefined && hasPartial(children)));
+/**
+ * What a parsed template uses, walked with its own stack so that no nesting can overflow the
+ * call stack. Only sections carry children (an array); a partial's fifth slot is its indentation.
+ */
+function shapeOf(tokens: Token[]): TemplateShape {
+  const shape: TemplateShape = { partial: false, unescaped: false, depth: 0 };
+  const stack: [Token[], number][] = [[tokens, 0]];
+  while (stack.length > 0) {
+    const [list, depth] = stack.pop()!;
+    shape.depth = Math.max(shape.depth, depth);
+    for (const [type, , , , children] of list) {
+      if (type === '>') shape.partial = true;
+      else if (type === '&' || type === '{') shape.unescaped = true;
+      if (Array.isArray(children)) stack.push([children as Token[], depth + 1]);
+    }
+  }
+  return shape;
 }
 
 /** Checks a template a tenant admin submits; returns the problems (empty when it is usable). */
@@ -152,8 +176,10 @@ export function checkTemplate(input: unknown): { ok: true; template: EmailTempla
       errors.push(fieldError(part, 'INVALID_FIELD', `${part} is not a valid mustache template: ${(error as Error).message}`));
       continue;
     }
-    if (hasPartial(tokens)) errors.push(fieldError(part, 'INVALID_FIELD', `${part} may not use partials ({{> name}}).`));
-    if (part === 'html' && hasUnescapedTag(tokens)) {
+    const shape = shapeOf(tokens);
+    if (shape.partial) errors.push(fieldError(part, 'INVALID_FIELD', `${part} may not use partials ({{> name}}).`));
+    if (shape.depth > MAX_TEMPLATE_DEPTH) errors.push(fieldError(part, 'INVALID_FIELD', `${part} may not nest sections more than ${MAX_TEMPLATE_DEPTH} deep.`));
+    if (part === 'html' && shape.unescaped) {
       errors.push(fieldError(part, 'INVALID_FIELD', 'html may not use unescaped variables ({{{x}}} or {{& x}}); use {{x}}, which escapes HTML.'));
     }
   }

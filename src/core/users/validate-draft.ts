@@ -1,4 +1,5 @@
 import { fieldError, type FieldError } from '../errors.js';
+import { fieldsWithNul, nulFieldErrors } from '../nul-characters.js';
 import { checkPassword } from '../passwords/password-policy.js';
 import { parsePasswordHash } from '../passwords/hash-formats.js';
 import type { Tenant } from '../tenants/tenant.js';
@@ -55,6 +56,9 @@ function passwordHashProblems(d: UserDraft): FieldError[] {
  * for the whole batch at once.
  */
 export function checkDraft(tenant: Tenant, input: unknown): { ok: true; draft: CheckedDraft } | { ok: false; errors: FieldError[] } {
+  // NUL first: PostgreSQL cannot store it, and no field of a user may carry it.
+  const withNul = fieldsWithNul(input);
+  if (withNul.length > 0) return { ok: false, errors: nulFieldErrors(withNul) };
   const shaped = validateShape(input);
   if (!shaped.ok) return shaped;
   const d: UserDraft = shaped.value;

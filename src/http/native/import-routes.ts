@@ -10,6 +10,7 @@ import { startImport } from '../../core/imports/start-import.js';
 import type { CoreDeps } from '../../core/ports.js';
 import { parseColumnMap } from '../../imports/import-columns.js';
 import { uploadSource } from '../../imports/parse-upload.js';
+import { spreadsheetSafe } from '../../imports/spreadsheet-safe.js';
 import type { NativeScope } from './index.js';
 import { ErrorResponses, TenantParams } from './schemas.js';
 
@@ -103,7 +104,8 @@ function reportFormat(asked: 'csv' | 'ndjson' | undefined, accept: string | unde
 function errorReport(errors: AsyncIterable<ImportRowError>, format: 'csv' | 'ndjson'): Readable {
   if (format === 'csv') {
     const columns = ['row', 'email', 'code', 'field', 'message'];
-    return Readable.from(errors).pipe(stringify({ header: true, columns, cast: { object: (v) => JSON.stringify(v) } }));
+    // Text a client sent (an email, say) may start like a formula: written so that no spreadsheet runs it.
+    return Readable.from(errors).pipe(stringify({ header: true, columns, cast: { string: spreadsheetSafe, object: (v) => spreadsheetSafe(JSON.stringify(v)) } }));
   }
   return Readable.from(
     (async function* () {
@@ -167,7 +169,11 @@ export async function importRoutes(scope: FastifyInstance, options: { core: Core
         );
       } catch (error) {
         // The client went away mid-upload: a truncated body, not a server error (nothing was kept).
-        if (request.raw.destroyed && !isDomainError(error)) throw new DomainError('MALFORMED_JSON', 'The upload broke off before its body was complete; nothing was kept.');
+        // Node destroys a request once its body has been read too, so what tells the two apart is
+        // whether the whole body arrived: after it did, a failure is the server's (500, logged).
+        if (!request.raw.complete && request.raw.destroyed && !isDomainError(error)) {
+          throw new DomainError('MALFORMED_JSON', 'The upload broke off before its body was complete; nothing was kept.');
+        }
         // Refused before the end of its body: the rest is not read, so the connection closes after the answer.
         if (!body.readableEnded) reply.header('connection', 'close');
         throw error;

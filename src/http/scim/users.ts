@@ -4,7 +4,7 @@
  */
 import Type from 'typebox';
 import { authorize } from '../../core/credentials/actor.js';
-import { DomainError } from '../../core/errors.js';
+import { DomainError, fieldError } from '../../core/errors.js';
 import { createUsers } from '../../core/users/create-users.js';
 import { deleteUser } from '../../core/users/delete-user.js';
 import { getUser } from '../../core/users/get-user.js';
@@ -183,6 +183,13 @@ export function userRoutes(app: ScimScope, core: CoreDeps): void {
       const schemas = body.schemas;
       if (schemas !== undefined && !(Array.isArray(schemas) && schemas.includes(SEARCH_REQUEST))) {
         throw new ScimProtocolError('INVALID_FIELD', 'invalidSyntax', `A search body names the schema ${SEARCH_REQUEST}.`);
+      }
+      // RFC 7644 §3.4.3: each is a list of attribute names when present.
+      for (const name of ['attributes', 'excludedAttributes'] as const) {
+        const value = body[name];
+        if (value !== undefined && !(Array.isArray(value) && value.every((item) => typeof item === 'string'))) {
+          throw new ScimProtocolError('INVALID_FIELD', 'invalidValue', `${name} must be a list of attribute names.`, [fieldError(name, 'INVALID_FIELD', `${name} must be a list of attribute names.`)]);
+        }
       }
       const projection = projectionOf(body.attributes as string[] | undefined, body.excludedAttributes as string[] | undefined);
       return reply.code(200).send(await searchScimUsers(contextOf(request, core), body, projection));

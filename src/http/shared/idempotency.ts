@@ -46,6 +46,22 @@ function fingerprintOf(request: FastifyRequest): string {
   return digest.digest('hex');
 }
 
+/**
+ * Whose key this is: the credential, and the tenant the request names however it names it —
+ * path parameters (`/v1/tenants/{tenant}`, `/{appKey}/users`, `/api/account/{accountId}`) and
+ * the provisioning dialect's `AppKey` header. A global admin repeating one key in another
+ * tenant runs afresh there instead of getting the first tenant's answer.
+ */
+function scopeOf(request: FastifyRequest, keyId: string): string {
+  const named: string[] = [];
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  for (const name of Object.keys(params).sort()) named.push(`${name}=${String(params[name])}`);
+  const appKey = request.headers.appkey;
+  if (appKey !== undefined && appKey !== '') named.push(`AppKey=${Array.isArray(appKey) ? appKey.join(',') : appKey}`);
+  if (named.length === 0) return keyId;
+  return `${keyId}|${createHash('sha256').update(named.join('\n')).digest('hex')}`;
+}
+
 function storable(reply: FastifyReply, payload: unknown): StoredResponse | undefined {
   if (reply.statusCode >= 500) return undefined;
   let body: string;
@@ -85,7 +101,7 @@ export function registerIdempotency(app: FastifyInstance, deps: IdempotencyDeps)
     // Only for authenticated routes: the key belongs to the credential.
     if (header === undefined || !request.actor) return;
     const key = parseIdempotencyKey(Array.isArray(header) ? header.join(',') : header);
-    const start = await startIdempotentRequest(deps, { scope: request.actor.keyId, key, fingerprint: fingerprintOf(request) });
+    const start = await startIdempotentRequest(deps, { scope: scopeOf(request, request.actor.keyId), key, fingerprint: fingerprintOf(request) });
     if (start.kind === 'replay') {
       const { status, headers, body } = start.response;
       reply.code(status).headers(headers).header('idempotent-replayed', 'true');
