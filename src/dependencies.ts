@@ -7,6 +7,7 @@ import { ensureDefaultTenant } from './core/tenants/create-tenant.js';
 import type { Db } from './storage/database.js';
 import { createEmailTemplateStore, createInvitationStore, createOutboxReader } from './storage/email-store.js';
 import { migrateToLatest } from './storage/migrate.js';
+import type { SealKeyring } from './storage/seal-keys.js';
 import { createStores } from './storage/stores.js';
 
 /**
@@ -34,9 +35,9 @@ class RandomPool {
 const randomPool = new RandomPool();
 
 /** The real dependencies of the core over an open database: stores, argon2id, the system clock. */
-export function createDependencies(db: Db, overrides: { hasher?: PasswordHasher; email?: Partial<EmailSettings> } = {}): CoreDeps {
+export function createDependencies(db: Db, overrides: { sealKeys?: SealKeyring; hasher?: PasswordHasher; email?: Partial<EmailSettings> } = {}): CoreDeps {
   return {
-    ...createStores(db),
+    ...createStores(db, { ...(overrides.sealKeys && { sealKeys: overrides.sealKeys }) }),
     email: {
       templates: createEmailTemplateStore(db),
       outbox: createOutboxReader(db),

@@ -7,6 +7,7 @@ import { createDependencies, prepareDatabase } from './dependencies.js';
 import { startEmailDelivery, type EmailDelivery } from './email/email-delivery.js';
 import { createImportRunner, type ImportRunner } from './imports/import-runner.js';
 import { openDatabase } from './storage/database.js';
+import { openSealKeyring, rewrapSealKeys } from './storage/seal-keys.js';
 
 const config = loadConfig();
 // V8 reads this factor each time it sets its next collection's threshold, so it takes effect
@@ -14,7 +15,10 @@ const config = loadConfig();
 if (config.MUSTER_HEAP_GROWTH_PERCENT > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.MUSTER_HEAP_GROWTH_PERCENT}`);
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const db = openDatabase(config.DATABASE_URL);
+// Import job keys are stored wrapped by this key, which stays out of the database.
+const sealKeys = openSealKeyring(db, { keys: config.MUSTER_IMPORT_KEY, file: config.MUSTER_IMPORT_KEY_FILE });
 const core = createDependencies(db, {
+  sealKeys,
   hasher: createArgon2Hasher({ concurrency: config.MUSTER_HASH_CONCURRENCY, queueDepth: config.MUSTER_HASH_QUEUE_DEPTH }),
   email: {
     from: config.MUSTER_MAIL_FROM,
@@ -23,6 +27,8 @@ const core = createDependencies(db, {
   },
 });
 await prepareDatabase(db, core);
+// Job keys from before wrapping, or wrapped by a key being rotated out, are wrapped with the current key.
+await rewrapSealKeys(db, sealKeys);
 
 const app = await buildApp({
   core,

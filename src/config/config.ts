@@ -33,6 +33,13 @@ export const ConfigSchema = Type.Object({
   MUSTER_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 60_000 }),
   /** Browser origins allowed to call the API (CORS), comma-separated, or `*`; unset: none. */
   MUSTER_CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^(\\*|https?://[^,\\s/]+(,\\s*https?://[^,\\s/]+)*)$' })),
+  /**
+   * The key-encryption keys of import jobs (32 bytes each, base64 or hex, comma-separated; the
+   * first wraps new job keys, all unwrap). Unset: a key file (MUSTER_IMPORT_KEY_FILE).
+   */
+  MUSTER_IMPORT_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  /** Where the import key file is (created 0600 on first start); unset: beside the SQLite file, or ./data/import.key with PostgreSQL. */
+  MUSTER_IMPORT_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MUSTER_MAIL_FROM: Type.String({ minLength: 3, default: 'Muster <no-reply@muster.invalid>' }),
   MUSTER_INVITATION_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 365, default: 72 }),

@@ -18,6 +18,14 @@ export interface Db {
    */
   write<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * SQLite only: after a redaction, makes sure no earlier version of the rewritten pages stays
+   * in the write-ahead log (freed and rewritten space in the database file is zeroed by
+   * `secure_delete`). Returns at once; the log is cut back in the background.
+   */
+  scrubLog?(): void;
+  /** SQLite only: the database file's path (`:memory:` for a database in memory). */
+  file?: string;
 }
 
 const INT8_OID = 20;
@@ -58,7 +66,10 @@ function openSqlite(path: string): Db {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const stopCheckpointer = path === ':memory:' ? async () => {} : startCheckpointer(path);
+  // Deleted and overwritten content is zeroed, not left in free space or free pages: a redacted
+  // secret must not be readable from the file.
+  database.pragma('secure_delete = ON');
+  const checkpointer = path === ':memory:' ? undefined : startCheckpointer(path);
   if (path !== ':memory:') {
     database.pragma(`wal_autocheckpoint = ${SERVING_WAL_AUTOCHECKPOINT_PAGES}`);
     // After a large import the log is cut back to 64 MiB once it has been checkpointed.
@@ -69,6 +80,7 @@ function openSqlite(path: string): Db {
   return {
     kysely,
     dialect: 'sqlite',
+    file: path,
     write: (work) =>
       // One connection, held for the whole transaction by Kysely's connection mutex. Another
       // process holding the file's write lock longer than busy_timeout makes BEGIN fail with
@@ -87,9 +99,10 @@ function openSqlite(path: string): Db {
           }
         }),
       ),
+    scrubLog: () => checkpointer?.scrub(),
     close: async () => {
       await kysely.destroy();
-      await stopCheckpointer();
+      await checkpointer?.stop();
     },
   };
 }

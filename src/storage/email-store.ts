@@ -153,6 +153,8 @@ export function createOutboxQueue(db: Db): OutboxQueue {
         .where('lease_owner', '=', claim)
         .where('status', '=', 'sending')
         .executeTakeFirst();
+      // The code just redacted must not survive in SQLite's log either.
+      if (redacted) db.scrubLog?.();
       return Number(result.numUpdatedRows) > 0;
     },
     async release(id, claim) {

@@ -7,6 +7,7 @@ import { uniqueViolation, type Db } from './database.js';
 import type { Database, ImportJobsTable } from './schema.js';
 import { insertRows } from './bulk-insert.js';
 import { withoutNul } from '../core/nul-characters.js';
+import { openSealKeyring, type SealKeyring } from './seal-keys.js';
 import { userWritesIn } from './user-store.js';
 
 /** Rows per INSERT of error rows: 500 × 7 parameters stays under both databases' limits. */
@@ -114,8 +115,14 @@ function chunkWrites(k: Kysely<Database>): ImportChunkTx {
   };
 }
 
-export function createImportStore(db: Db): ImportStore {
+/**
+ * `sealKeys` wraps each job's own key before it is stored (see seal-keys.ts); without it, the
+ * database's default keyring (its key file) is opened when an import first needs it.
+ */
+export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
   const k = db.kysely;
+  let keyring = sealKeys;
+  const keys = (): SealKeyring => (keyring ??= openSealKeyring(db));
   /** Seal keys of the uploads this process is receiving, so that staging needs no read per batch. */
   const uploadKeys = new Map<string, Buffer>();
 
@@ -123,7 +130,7 @@ export function createImportStore(db: Db): ImportStore {
     const cached = uploadKeys.get(jobId);
     if (cached) return cached;
     const row = await k.selectFrom('import_jobs').select('seal_key').where('id', '=', jobId).executeTakeFirst();
-    return row?.seal_key ? Buffer.from(row.seal_key, 'base64') : undefined;
+    return row?.seal_key ? keys().unwrap(jobId, row.seal_key) : undefined;
   }
 
   function readRow(key: Buffer | undefined, row: { row_number: number; data: string | null; problem: string | null }): StagedRow {
@@ -159,7 +166,7 @@ export function createImportStore(db: Db): ImportStore {
             actor_role: job.actor.role,
             actor_tenant_id: job.actor.tenantId,
             idempotency_key: job.idempotencyKey,
-            seal_key: key.toString('base64'),
+            seal_key: keys().wrap(job.id, key),
             upload_lease_until: job.uploadLeaseUntil,
             created_at: job.createdAt,
             updated_at: job.createdAt,
@@ -296,7 +303,19 @@ export function createImportStore(db: Db): ImportStore {
       });
       if (!claimed) return undefined;
       const { chunk, job } = claimed;
-      const key = job.seal_key ? Buffer.from(job.seal_key, 'base64') : undefined;
+      let key: Buffer | undefined;
+      try {
+        key = job.seal_key ? keys().unwrap(job.id, job.seal_key) : undefined;
+      } catch {
+        // Its rows cannot be read without that key: the job stops with the reason, instead of
+        // its chunk being claimed again and again.
+        const reason = 'The key that wrapped this import\'s seal key is not configured (MUSTER_IMPORT_KEY or the import key file); its rows cannot be read.';
+        await db.write(async (trx) => {
+          await trx.updateTable('import_jobs').set({ state: 'failed', error: reason, finished_at: now, updated_at: now, seal_key: null }).where('id', '=', job.id).execute();
+          await trx.deleteFrom('import_chunks').where('job_id', '=', job.id).execute();
+        });
+        return undefined;
+      }
       const rows = await k
         .selectFrom('import_rows')
         .select(['row_number', 'data', 'problem'])

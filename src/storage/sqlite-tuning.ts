@@ -49,10 +49,18 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 0');
+let scrub = false;
 const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+  try {
+    if (!scrub) { db.pragma('wal_checkpoint(PASSIVE)'); return; }
+    const [result] = db.pragma('wal_checkpoint(TRUNCATE)');
+    if (result && result.busy === 0) scrub = false;
+  } catch {}
 }, workerData.intervalMs);
-parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
+parentPort.on('message', (message) => {
+  if (message === 'scrub') { scrub = true; return; }
+  clearInterval(timer); db.close(); parentPort.close();
+});
 `;
 
 /**
@@ -61,7 +69,17 @@ parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.cl
  * database file and syncs it on the event loop (50–100 ms after a 1000-user batch); a PASSIVE
  * checkpoint on another connection does the same work without blocking readers or writers.
  */
-export function startCheckpointer(path: string): () => Promise<void> {
+export interface Checkpointer {
+  /**
+   * Asks for the next checkpoint to be a TRUNCATE one, tried every interval until it gets
+   * through: the log is copied into the database file and cut to zero bytes, so that older
+   * versions of rewritten pages (a redacted invitation code, say) no longer sit in it.
+   */
+  scrub(): void;
+  stop(): Promise<void>;
+}
+
+export function startCheckpointer(path: string): Checkpointer {
   const worker = new Worker(CHECKPOINTER, {
     eval: true,
     workerData: { path, module: createRequire(import.meta.url).resolve('better-sqlite3'), intervalMs: CHECKPOINT_INTERVAL_MS },
@@ -69,11 +87,14 @@ export function startCheckpointer(path: string): () => Promise<void> {
   worker.unref();
   worker.on('error', () => {}); // the serving connection's own automatic checkpoint takes over
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  return async () => {
-    worker.postMessage('close');
-    const timeout = setTimeout(() => void worker.terminate(), 2000);
-    await exited;
-    clearTimeout(timeout);
+  return {
+    scrub: () => worker.postMessage('scrub'),
+    async stop() {
+      worker.postMessage('close');
+      const timeout = setTimeout(() => void worker.terminate(), 2000);
+      await exited;
+      clearTimeout(timeout);
+    },
   };
 }
 

@@ -6,11 +6,12 @@ import { createCredentialStore } from './credential-store.js';
 import type { Db } from './database.js';
 import { createIdempotencyStore } from './idempotency-store.js';
 import { createImportStore } from './import-store.js';
+import type { SealKeyring } from './seal-keys.js';
 import { createTenantStore } from './tenant-store.js';
 import { createUserStore } from './user-store.js';
 
 /** Every store of the core, over one database. */
-export function createStores(db: Db): Pick<CoreDeps, 'tenants' | 'keys' | 'catalogs' | 'users' | 'audit' | 'credentials' | 'idempotency' | 'imports'> {
+export function createStores(db: Db, options: { sealKeys?: SealKeyring } = {}): Pick<CoreDeps, 'tenants' | 'keys' | 'catalogs' | 'users' | 'audit' | 'credentials' | 'idempotency' | 'imports'> {
   return {
     tenants: createTenantStore(db),
     keys: createApiKeyStore(db),
@@ -19,6 +20,6 @@ export function createStores(db: Db): Pick<CoreDeps, 'tenants' | 'keys' | 'catal
     audit: createAuditStore(db),
     credentials: createCredentialStore(db),
     idempotency: createIdempotencyStore(db),
-    imports: createImportStore(db),
+    imports: createImportStore(db, options.sealKeys),
   };
 }
