@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ClaimedMessage, EmailBatch, EmailKind, EmailMessage, MessageStatus } from '../core/email/email.js';
 import type { EmailTemplateStore, InvitationStore, OutboxQueue, OutboxReader } from '../core/ports.js';
 import { insertAuditEvents } from './audit-store.js';
@@ -53,6 +53,39 @@ export async function insertEmailBatch(k: Kysely<Database>, batch: EmailBatch): 
       })),
     );
   }
+}
+
+/** What replaces a revoked invitation's code in the stored copy of a cancelled message. */
+const REVOKED_CODE = '[invitation code revoked]';
+
+/**
+ * Revokes a user's pending invitations and cancels its unsent messages that carry an
+ * invitation code or go to `cancelMessagesTo`, with the connection of the caller's transaction
+ * (the change of the user that calls for it). A revoked invitation is deleted, so its code
+ * names nothing; a cancelled message keeps its record with the code taken out, and no sender
+ * claims it (a sender holding it already finds its claim gone when it reports back).
+ */
+export async function revokeInvitations(k: Kysely<Database>, tenantId: string, userId: string, cancelMessagesTo?: string): Promise<void> {
+  await k.deleteFrom('invitations').where('tenant_id', '=', tenantId).where('user_id', '=', userId).where('used_at', 'is', null).execute();
+  const hide = (column: 'subject' | 'text_body' | 'html_body') =>
+    sql<string>`case when secret is null then ${sql.ref(column)} else replace(${sql.ref(column)}, secret, ${REVOKED_CODE}) end`;
+  await k
+    .updateTable('email_messages')
+    .set({
+      status: 'cancelled',
+      subject: hide('subject'),
+      text_body: hide('text_body'),
+      html_body: hide('html_body'),
+      secret: null,
+      next_attempt_at: null,
+      lease_owner: null,
+      lease_until: null,
+    })
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .where('status', 'in', ['pending', 'sending'])
+    .where((eb) => (cancelMessagesTo === undefined ? eb('secret', 'is not', null) : eb.or([eb('secret', 'is not', null), eb('to_address', '=', cancelMessagesTo)])))
+    .execute();
 }
 
 function toMessage(row: Selectable<EmailMessagesTable>): EmailMessage & { seq: number } {
@@ -259,8 +292,9 @@ export function createInvitationStore(db: Db): InvitationStore {
           .where('tenant_id', '=', claimed.tenant_id)
           .executeTakeFirst();
         if (Number(user.numUpdatedRows) === 0) throw new Error('an invitation outlived its user');
-        // One password, one way in: the user's other invitations stop working too.
-        await trx.updateTable('invitations').set({ used_at: at }).where('user_id', '=', claimed.user_id).where('used_at', 'is', null).execute();
+        // One password, one way in: the user's other invitations stop working too, and unsent
+        // messages carrying them are cancelled.
+        await revokeInvitations(trx, claimed.tenant_id, claimed.user_id);
         await trx
           .updateTable('tenants')
           .set((eb) => ({ users_revision: eb('users_revision', '+', 1) }))

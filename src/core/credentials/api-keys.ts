@@ -5,7 +5,8 @@ import { DomainError } from '../errors.js';
 import type { ApiKeyRecord, ApiKeyStore, Clock, Ids, TenantStore } from '../ports.js';
 import { loadTenant } from '../tenants/load-tenant.js';
 import { compileValidator, PlainText } from '../validation.js';
-import { hasRoleAtLeast, isGlobal, KEY_ROLES, type Actor, type KeyRole } from './actor.js';
+import { isGlobal, KEY_ROLES, type Actor, type KeyRole } from './actor.js';
+import { assertPermitted, checkKeyIssue } from './privileges.js';
 import { invalidInput } from '../tenants/create-tenant.js';
 
 const TOKEN_PREFIX = 'mst_';
@@ -47,9 +48,8 @@ export async function issueApiKey(
   const checked = validateNewKey(input);
   if (!checked.ok) throw invalidInput(checked.errors);
   const { name, role } = checked.value as Static<typeof NewApiKeySchema> & { role: KeyRole };
-  if (!hasRoleAtLeast(actor, role)) {
-    throw new DomainError('FORBIDDEN', `A ${actor.role} may not issue a ${role} key.`);
-  }
+  // The privilege rule: nobody issues a key of a higher role than its own.
+  assertPermitted(checkKeyIssue(actor, role));
   const id = `key-${deps.ids.uuid().replace(/-/g, '').slice(0, 16)}`;
   const token = `${TOKEN_PREFIX}${id}_${deps.ids.secret(32)}`;
   const record: ApiKeyRecord = {

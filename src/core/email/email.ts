@@ -11,7 +11,8 @@ export type EmailKind = (typeof EMAIL_KINDS)[number];
  * `pending`: waiting for its (next) attempt; `sending`: claimed by a sender until its lease
  * ends; `sent`: accepted by the SMTP server; `failed`: given up after the last attempt.
  */
-export const MESSAGE_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+/** `cancelled`: never to be sent, as the invitation it carried was revoked or its address is no longer the user's. */
+export const MESSAGE_STATUSES = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** Settings of the email side of the core, read once at start-up. */

@@ -1,4 +1,5 @@
-import { isGlobal, type Actor } from '../credentials/actor.js';
+import type { Actor } from '../credentials/actor.js';
+import { mayGrantRole } from '../credentials/privileges.js';
 import { fieldError, type FieldError } from '../errors.js';
 import type { CatalogKind, CatalogStore } from '../ports.js';
 import type { UserAccess } from './user.js';
@@ -16,7 +17,8 @@ export interface References {
 
 /**
  * Checks, for many users at once, that every role and catalog code they reference exists
- * in the tenant, and that only a global admin grants a role marked `admin`. Returns the
+ * in the tenant, and that the actor may grant every role it names (the privilege rule:
+ * only a global admin grants a role marked `admin`). Returns the
  * problems of each input by position; one query per kind of reference, whatever the count.
  */
 export async function checkReferences(
@@ -38,7 +40,7 @@ export async function checkReferences(
     item.roles.forEach((name, i) => {
       const role = roleByName.get(name);
       if (!role) problems.push(fieldError(`roles.${i}`, 'UNKNOWN_REFERENCE', `Role "${name}" does not exist in this tenant.`));
-      else if (role.admin && !isGlobal(actor)) {
+      else if (!mayGrantRole(actor, role)) {
         problems.push(fieldError(`roles.${i}`, 'ADMIN_ROLE_FORBIDDEN', 'Only a global administrator may create or make an administrator.'));
       }
     });
