@@ -11,13 +11,14 @@ import { openDatabase, type Db } from '../src/storage/database.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from './helpers/databases.js';
 import { startServerProcess, type ServerProcess } from './helpers/server-process.js';
 import type { CallResult } from './helpers/test-app.js';
+import { WAIT_DEADLINE_MS, waitUntil } from './helpers/wait.js';
 
 /**
  * Resolves once some connection other than the watcher's holds an open write transaction on
  * the database: SQLite's write lock is taken (BEGIN IMMEDIATE fails at once), or a PostgreSQL
  * backend of the database has a transaction that has written (it has a transaction id).
  */
-async function writeTransactionOpen(database: TestDatabase, timeoutMs = 20_000): Promise<void> {
+async function writeTransactionOpen(database: TestDatabase, timeoutMs = WAIT_DEADLINE_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   if (database.kind === 'sqlite') {
     const watcher = new SQLite(database.url.slice('sqlite:'.length));
@@ -67,7 +68,7 @@ describe.each(DATABASES)('a server process killed on %s', (kind) => {
     }
     await setup.stop();
     db = openDatabase(database.url);
-  }, 60_000);
+  });
   afterAll(async () => {
     await db?.close();
     await database?.drop();
@@ -139,7 +140,7 @@ describe.each(DATABASES)('a server process killed on %s', (kind) => {
         record(res);
       }
     })();
-    while (reported.size < 5) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('five users reported created', () => reported.size >= 5);
     const big = server
       .call('POST', '/v1/tenants/crash-partial/users/batch', { body: { users: Array.from({ length: 1000 }, (_, i) => ({ email: `b${i}@example.com`, roles: ['staff'] })) } })
       .catch(() => undefined);
@@ -184,20 +185,23 @@ describe.each(DATABASES)('a server process killed on %s', (kind) => {
   });
 
   it('drains an in-flight batch on SIGTERM: the response arrives complete, then the process exits 0', async () => {
-    const server = await startServerProcess(database.url);
+    // Its request log shows when the batch has arrived.
+    const server = await startServerProcess(database.url, { LOG_LEVEL: 'info' });
     await server.call('POST', '/v1/tenants', { body: { id: 'crash-drain' } });
     const users = Array.from({ length: 24 }, (_, i) => ({ email: `d${i}@example.com`, password: `Quartz-Lantern-${1000 + i}` }));
-    const pending = server.call('POST', '/v1/tenants/crash-drain/users/batch?notify=false', { body: { users } });
-    // The batch is hashing its passwords (tens of milliseconds each) when the signal comes.
-    await new Promise((r) => setTimeout(r, 150));
+    let answered = false;
+    const pending = server.call('POST', '/v1/tenants/crash-drain/users/batch?notify=false', { body: { users } }).finally(() => (answered = true));
+    // The signal comes once the server has the batch and before it answers (24 argon2id hashes take a while).
+    await waitUntil('the server to receive the batch', () => server.output().includes('/v1/tenants/crash-drain/users/batch'));
+    expect(answered).toBe(false);
     server.child.kill('SIGTERM');
-    const signalledAt = Date.now();
     const res = await pending;
+    const answeredAt = Date.now();
     expect(res.status).toBe(200);
     expect(res.body.successCount).toBe(24);
     const { code, signal } = await server.exited;
-    // Exits as soon as the last response is out, not after keep-alive connections time out.
-    expect(Date.now() - signalledAt).toBeLessThan(5_000);
+    // Exits as soon as the last response is out, not after the keep-alive connection's 10 s timeout.
+    expect(Date.now() - answeredAt).toBeLessThan(5_000);
     expect(signal).toBeNull();
     expect(code).toBe(0);
     expect(await count('users', 'crash-drain')).toBe(24);

@@ -1,54 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SERVER_ADMIN_TOKEN as ADMIN, startServerProcess as startServer } from './helpers/import-server.js';
 import { call } from './helpers/test-app.js';
 import { startSmtpSink } from './helpers/smtp-sink.js';
-
-const ADMIN = 'server-test-admin-token-0123456789';
-
-interface RunningServer {
-  baseUrl: string;
-  process: ChildProcess;
-  output: string[];
-  /** Sends SIGTERM and resolves with the exit code. */
-  stop(): Promise<number | null>;
-}
-
-/** Starts `src/server.ts` as `npm start` would run it, on a free loopback port. */
-async function startServer(env: Record<string, string>): Promise<RunningServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: join(import.meta.dirname, '..'),
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', MUSTER_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start:\n${output.join('')}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output.push(chunk.toString());
-      const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output.join(''));
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    void exited.then((code) => reject(new Error(`the server exited with ${code}:\n${output.join('')}`)));
-  });
-  return {
-    baseUrl,
-    process: child,
-    output,
-    stop() {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
 
 describe('the server process and its email sender', () => {
   const dir = mkdtempSync(join(tmpdir(), 'muster-email-server-'));
@@ -70,7 +26,7 @@ describe('the server process and its email sender', () => {
     } finally {
       expect(await first.stop()).toBe(0);
     }
-    expect(first.output.join('')).toContain('SMTP_URL is not set');
+    expect(first.output()).toContain('SMTP_URL is not set');
 
     // Restarted with SMTP: the pending message goes out, then SIGTERM lets the sender finish.
     const sink = await startSmtpSink();
@@ -87,7 +43,7 @@ describe('the server process and its email sender', () => {
     expect(sink.deliveries.map((m) => m.to[0])).toEqual(['newcomer@example.com', 'second@example.com']);
     expect(sink.deliveries[1]!.from).toBe('Acme HR <hr@acme.example>');
     expect(sink.deliveries[1]!.messageId).toMatch(/@acme\.example>$/);
-    const log = second.output.join('');
+    const log = second.output();
     expect(log).toContain('delivering emails from the outbox');
     expect(log).not.toContain('sink-password');
     expect(log).not.toMatch(/inv_[A-Za-z0-9_-]{43}/);

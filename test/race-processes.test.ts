@@ -20,7 +20,7 @@ describe.each(DATABASES)('two server processes on one %s database', (kind) => {
     // Both start at once: each migrates the same empty database.
     servers = await Promise.all([startServerProcess(database.url), startServerProcess(database.url)]);
     db = openDatabase(database.url);
-  }, 120_000);
+  });
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.stop()));
     await db?.close();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { WAIT_DEADLINE_MS } from './wait.js';
 
 export const SERVER_ADMIN_TOKEN = 'import-server-admin-token-0123456789';
 export const REPO = join(import.meta.dirname, '..', '..');
@@ -15,7 +16,11 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string | null>;
 }
 
-/** Starts `src/server.ts` as `npm start` runs it, on a free loopback port. */
+/**
+ * Starts `src/server.ts` as `npm start` runs it, on a port the system picks (PORT=0, so no
+ * other process can take it first), and resolves once it logs where it listens: however
+ * long that takes on a busy machine, up to WAIT_DEADLINE_MS.
+ */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: REPO,
@@ -25,7 +30,10 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const chunks: string[] = [];
   const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   const baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start:\n${chunks.join('')}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the server did not start in ${WAIT_DEADLINE_MS / 1000} s:\n${chunks.join('')}`));
+    }, WAIT_DEADLINE_MS);
     child.stdout!.on('data', (chunk: Buffer) => {
       chunks.push(chunk.toString());
       const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(chunks.join(''));

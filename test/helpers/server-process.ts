@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
 import { ADMIN_TOKEN, call, type CallOptions, type CallResult } from './test-app.js';
+import { WAIT_DEADLINE_MS } from './wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -21,8 +22,20 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts a server on `databaseUrl` and waits until it answers /healthz. */
+/**
+ * Starts a server on `databaseUrl` and waits until it answers /healthz, however long that takes
+ * on a busy machine (up to WAIT_DEADLINE_MS). The free port is picked before the process binds
+ * it, so another process may take it in between: then a fresh port is tried.
+ */
 export async function startServerProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  for (let attempt = 1; ; attempt++) {
+    const started = await spawnServer(databaseUrl, env);
+    if (started !== 'port-taken') return started;
+    if (attempt >= 5) throw new Error('five free ports in a row were taken before the server could bind them');
+  }
+}
+
+async function spawnServer(databaseUrl: string, env: Record<string, string>): Promise<ServerProcess | 'port-taken'> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
@@ -45,12 +58,15 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
   const baseUrl = `http://127.0.0.1:${port}`;
   let gone = false;
   void exited.then(() => (gone = true));
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + WAIT_DEADLINE_MS;
   for (;;) {
-    if (gone) throw new Error(`the server exited before it was ready:\n${output}`);
+    if (gone) {
+      if (output.includes('EADDRINUSE')) return 'port-taken';
+      throw new Error(`the server exited before it was ready:\n${output}`);
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`the server was not ready in 30 s:\n${output}`);
+      throw new Error(`the server was not ready in ${WAIT_DEADLINE_MS / 1000} s:\n${output}`);
     }
     try {
       const res = await fetch(`${baseUrl}/healthz`);
@@ -58,7 +74,7 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 50));
   }
   return {
     baseUrl,
