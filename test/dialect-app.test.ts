@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES } from './helpers/databases.js';
 import { startTestApp, type CallResult, type TestApp } from './helpers/test-app.js';
 import { issueKey as issueTenantKey, recordingCall, usersWithEmail } from './helpers/native-fixtures.js';
@@ -19,6 +19,15 @@ describe.each(DATABASES)('app dialect (seed 003) on %s', (kind) => {
   const seen: CallResult[] = [];
 
   const call = recordingCall(() => t, seen);
+  function expectNoSecrets(responses: CallResult[]): void {
+    for (const res of responses) {
+      expect(res.text).not.toContain(PASSWORD);
+      expect(res.text).not.toContain('$argon2');
+      expect(res.text).not.toMatch(/"(password|confirmPassword|passwordHash)"\s*:/);
+    }
+  }
+  // Every answer a test received shows no password: checked after each test, on its own answers.
+  afterEach(() => expectNoSecrets(seen.splice(0)));
   const issueKey = async (tenant: string, role: KeyRole) => (await issueTenantKey(t, tenant, role)).token;
   const usersOf = (tenant: string, email: string) => usersWithEmail(t, tenant, email);
   const newUser = (n: string, extra: Record<string, unknown> = {}) => ({
@@ -166,10 +175,11 @@ describe.each(DATABASES)('app dialect (seed 003) on %s', (kind) => {
   });
 
   it('answers 409 to a duplicate user name or email', async () => {
-    const email = await call('POST', `/${acmeKey}/users`, { token: manager, body: newUser('ada2', { email: 'ADA@example.com' }) });
+    expect((await call('POST', `/${acmeKey}/users`, { token: manager, body: newUser('dupe') })).status).toBe(201);
+    const email = await call('POST', `/${acmeKey}/users`, { token: manager, body: newUser('dupe2', { email: 'DUPE@example.com' }) });
     expect(email.status).toBe(409);
     expect(email.body).toMatchObject({ statusCode: 409, errorCode: 4090, error: 'DUPLICATE_EMAIL', errors: [{ field: 'email' }] });
-    const userName = await call('POST', `/${acmeKey}/users`, { token: manager, body: newUser('ADA', { email: 'other-ada@example.com' }) });
+    const userName = await call('POST', `/${acmeKey}/users`, { token: manager, body: newUser('DUPE', { email: 'other-dupe@example.com' }) });
     expect(userName.status).toBe(409);
     expect(userName.body).toMatchObject({ error: 'DUPLICATE_USERNAME', errorCode: 4091 });
   });
@@ -320,12 +330,20 @@ describe.each(DATABASES)('app dialect (seed 003) on %s', (kind) => {
     expect(native.status).toBe(200);
   });
 
-  it('never returns a password or a password hash', () => {
-    expect(seen.length).toBeGreaterThan(20);
-    for (const res of seen) {
-      expect(res.text).not.toContain(PASSWORD);
-      expect(res.text).not.toContain('$argon2');
-      expect(res.text).not.toMatch(/"(password|confirmPassword|passwordHash)"\s*:/);
-    }
+  it('never returns a password or a password hash, whatever the outcome', async () => {
+    // Answers of every kind to requests that carry a password: created, embedded, refused, collided, failed.
+    const answers = [
+      await call('POST', `/${acmeKey}/users`, { token: manager, body: newUser('keeper') }),
+      await call('POST', `/${acmeKey}/users?embed=roles`, { token: manager, body: newUser('keeper-roles', { roles: [{ name: 'editor' }] }) }),
+      await call('POST', `/${acmeKey}/users`, { token: manager, body: newUser('keeper') }),
+      await call('POST', `/${acmeKey}/users`, { token: manager, body: newUser('keeper-mismatch', { confirmPassword: `${PASSWORD}?` }) }),
+      await call('POST', `/${acmeKey}/users`, { token: manager, body: newUser('keeper-bad', { email: 'not-an-email' }) }),
+      await call('POST', `/${acmeKey}/users`, { token: reader, body: newUser('keeper-reader') }),
+      await call('POST', `/${acmeKey}/users`, { token: null, body: newUser('keeper-anon') }),
+      await call('POST', `/${tinyKey}/users`, { body: newUser('keeper-seatless') }),
+    ];
+    expect(answers.map((res) => res.status)).toEqual([201, 201, 409, 400, 400, 403, 401, 402]);
+    expectNoSecrets(answers);
+    expect((await usersOf('acme', 'keeper@example.com'))[0]).toMatchObject({ hasPassword: true });
   });
 });

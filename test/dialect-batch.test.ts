@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES } from './helpers/databases.js';
 import { startTestApp, type CallResult, type TestApp } from './helpers/test-app.js';
 import { issueKey as issueTenantKey, recordingCall, usersWithEmail } from './helpers/native-fixtures.js';
@@ -17,6 +17,16 @@ describe.each(DATABASES)('batch dialect (seed 000) on %s', (kind) => {
   const seen: CallResult[] = [];
 
   const call = recordingCall(() => t, seen);
+  function expectNoSecrets(responses: CallResult[]): void {
+    for (const res of responses) {
+      expect(res.text).not.toContain(PASSWORD);
+      expect(res.text).not.toContain(OTHER_PASSWORD);
+      expect(res.text).not.toContain('$argon2');
+      expect(res.text).not.toMatch(/"(password|confirmPassword|passwordHash)"\s*:/);
+    }
+  }
+  // Every answer a test received shows no password: checked after each test, on its own answers.
+  afterEach(() => expectNoSecrets(seen.splice(0)));
   const issueKey = async (tenant: string, role: KeyRole) => (await issueTenantKey(t, tenant, role)).token;
   const usersOf = (tenant: string, email: string) => usersWithEmail(t, tenant, email);
   async function seatsUsed(tenant: string): Promise<number> {
@@ -106,13 +116,15 @@ describe.each(DATABASES)('batch dialect (seed 000) on %s', (kind) => {
   });
 
   it('answers 400 with the same report when some records fail, and still creates the others', async () => {
+    const existing = await call('POST', URL, { token: manager, body: { userName: 'mixed-existing', email: 'mixed.existing@example.com' } });
+    expect(existing.status).toBe(200);
     const before = await seatsUsed('acme');
     const res = await call('POST', URL, {
       token: manager,
       body: [
         { userName: 'good1', email: 'good1@example.com', password: PASSWORD },
-        { userName: 'other', email: 'JOHN.DOE@example.com', password: PASSWORD },
-        { userName: 'jdoe', email: 'new.jdoe@example.com', password: PASSWORD },
+        { userName: 'other', email: 'MIXED.EXISTING@example.com', password: PASSWORD },
+        { userName: 'mixed-existing', email: 'new.mixed@example.com', password: PASSWORD },
         { userName: 'bademail', email: 'not-an-email', password: PASSWORD },
         { userName: 'norole', email: 'norole@example.com', roles: [{ name: 'ghost' }] },
         { userName: 'nodept', email: 'nodept@example.com', userAccess: { departmentId: 'NOPE' } },
@@ -129,7 +141,7 @@ describe.each(DATABASES)('batch dialect (seed 000) on %s', (kind) => {
     ]);
     const failures = Object.fromEntries(res.body.failedResults.map((f: any) => [f.index, f]));
     expect(Object.keys(failures).map(Number)).toEqual([1, 2, 3, 4, 5, 7]);
-    expect(failures[1]).toMatchObject({ userName: 'other', email: 'JOHN.DOE@example.com', code: 'DUPLICATE_EMAIL', errors: [{ field: 'email', code: 'DUPLICATE_EMAIL' }] });
+    expect(failures[1]).toMatchObject({ userName: 'other', email: 'MIXED.EXISTING@example.com', code: 'DUPLICATE_EMAIL', errors: [{ field: 'email', code: 'DUPLICATE_EMAIL' }] });
     expect(failures[2]).toMatchObject({ code: 'DUPLICATE_USERNAME', errors: [{ field: 'userName' }] });
     expect(failures[3]).toMatchObject({ code: 'INVALID_FIELD', errors: [{ field: 'email' }] });
     expect(failures[4]).toMatchObject({ code: 'UNKNOWN_REFERENCE', errors: [{ field: 'roles.0.name' }] });
@@ -141,14 +153,19 @@ describe.each(DATABASES)('batch dialect (seed 000) on %s', (kind) => {
     expect(await usersOf('acme', 'good1@example.com')).toHaveLength(1);
     expect(await usersOf('acme', 'good2@example.com')).toHaveLength(1);
     expect(await usersOf('acme', 'norole@example.com')).toHaveLength(0);
-    expect(await usersOf('acme', 'new.jdoe@example.com')).toHaveLength(0);
+    expect(await usersOf('acme', 'new.mixed@example.com')).toHaveLength(0);
   });
 
   it('reports a username or email collision as a 400 failure, not a 409', async () => {
-    const res = await call('POST', URL, { token: manager, body: { userName: 'JDOE', email: 'jdoe2@example.com', password: PASSWORD } });
+    expect((await call('POST', URL, { token: manager, body: { userName: 'collider', email: 'collider@example.com' } })).status).toBe(200);
+    const res = await call('POST', URL, { token: manager, body: { userName: 'COLLIDER', email: 'collider2@example.com', password: PASSWORD } });
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ totalProcessed: 1, successCount: 0, failureCount: 1 });
     expect(res.body.failedResults[0]).toMatchObject({ index: 0, code: 'DUPLICATE_USERNAME' });
+    const byEmail = await call('POST', URL, { token: manager, body: { userName: 'collider3', email: 'Collider@Example.com', password: PASSWORD } });
+    expect(byEmail.status).toBe(400);
+    expect(byEmail.body).toMatchObject({ totalProcessed: 1, successCount: 0, failureCount: 1 });
+    expect(byEmail.body.failedResults[0]).toMatchObject({ index: 0, code: 'DUPLICATE_EMAIL' });
   });
 
   it('refuses more than 1000 records whole and writes nothing', async () => {
@@ -291,14 +308,31 @@ describe.each(DATABASES)('batch dialect (seed 000) on %s', (kind) => {
     expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403']));
   });
 
-  it('never returns a password or a password hash', () => {
-    expect(seen.length).toBeGreaterThan(10);
-    for (const res of seen) {
-      expect(res.text).not.toContain(PASSWORD);
-      expect(res.text).not.toContain(OTHER_PASSWORD);
-      expect(res.text).not.toContain('$argon2');
-      expect(res.text).not.toMatch(/"(password|confirmPassword|passwordHash)"\s*:/);
-    }
+  it('never returns a password or a password hash, whatever the outcome', async () => {
+    // Answers of every kind to records that carry passwords: created, failed, collided, refused.
+    expect((await call('POST', URL, { token: manager, body: { userName: 'secret-holder', email: 'secret.holder@example.com', password: PASSWORD } })).status).toBe(200);
+    const answers = [
+      await call('POST', URL, { token: manager, body: [{ email: 'secret1@example.com', password: PASSWORD }, { email: 'secret2@example.com', password: OTHER_PASSWORD }] }),
+      await call('POST', URL, { token: manager, body: { email: 'secret3@example.com', password: OTHER_PASSWORD } }),
+      await call('POST', URL, {
+        token: manager,
+        body: [
+          { userName: 'secret-holder', email: 'secret4@example.com', password: PASSWORD },
+          { email: 'secret.holder@example.com', password: OTHER_PASSWORD },
+          { email: 'not-an-email', password: PASSWORD },
+          { email: 'secret5@example.com', password: PASSWORD, roles: [{ name: 'ghost' }] },
+          { email: 'secret6@example.com', password: OTHER_PASSWORD, lockedOut: 'yes' },
+        ],
+      }),
+      await call('POST', URL, { token: reader, body: [{ email: 'secret7@example.com', password: PASSWORD }] }),
+      await call('POST', URL, { token: null, body: [{ email: 'secret8@example.com', password: PASSWORD }] }),
+      await call('POST', URL, { token: tinyManager, body: [{ email: 'secret9@example.com', password: PASSWORD }, { email: 'secret10@example.com', password: OTHER_PASSWORD }] }),
+    ];
+    expect(answers.map((res) => res.status)).toEqual([200, 200, 400, 403, 401, 400]);
+    expect(answers[2]!.body.failureCount).toBe(5);
+    expectNoSecrets(answers);
+    // The stored users do have their passwords.
+    expect((await usersOf('acme', 'secret1@example.com'))[0]).toMatchObject({ hasPassword: true });
   });
 });
 
