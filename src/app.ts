@@ -4,6 +4,7 @@ import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { createAuthenticator } from './core/credentials/api-keys.js';
 import type { CoreDeps } from './core/ports.js';
+import { consoleRoutes } from './http/console/index.js';
 import { registerDialects, type RootUsers } from './http/dialects/index.js';
 import { nativeApi } from './http/native/index.js';
 import { invitationApi } from './http/native/invitation-routes.js';
@@ -35,6 +36,8 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Password checks per minute for one login of one tenant (POST …/credentials/verify); default 10. */
   verifyRateLimitPerMinute?: number;
+  /** Where the built console is; dist/console by default. */
+  consoleDir?: string;
 }
 
 export interface ConnectionLimits {
@@ -138,5 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The one /v1 route without an API key: the invitation token is its credential.
   await app.register(invitationApi, { prefix: '/v1', core: options.core });
   await registerDialects(app, { core: options.core, authenticator, rootUsers: options.rootUsers });
+  // The browser console, same origin as the API it calls.
+  await consoleRoutes(app, { dir: options.consoleDir });
   return app;
 }

@@ -7,6 +7,7 @@ import { catalogRoutes } from './catalog-routes.js';
 import { credentialRoutes } from './credential-routes.js';
 import { emailRoutes } from './email-routes.js';
 import { importRoutes } from './import-routes.js';
+import { sessionRoutes } from './session-routes.js';
 import { tenantRoutes } from './tenant-routes.js';
 import { userRoutes } from './user-routes.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -22,6 +23,7 @@ export async function nativeApi(scope: FastifyInstance, options: { core: CoreDep
   // JSON only: without this, Fastify's built-in text/plain parser would hand a string to the routes.
   app.removeContentTypeParser('text/plain');
   requireActor(app, options.authenticator, 'native');
+  sessionRoutes(app);
   tenantRoutes(app, options.core);
   catalogRoutes(app, options.core);
   userRoutes(app, options.core);
