@@ -1,20 +1,42 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { uniqueViolation, type Db } from '../src/storage/database.js';
 import { migrateToLatest } from '../src/storage/migrate.js';
 import { migrationsFor } from '../src/storage/migrations/index.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from './helpers/databases.js';
+import { waitUntil } from './helpers/wait.js';
 
 const NOW = '2024-01-01T00:00:00.000Z';
-const run = promisify(execFile);
 
-/** Runs the migrations in a separate Node process, as a second server starting would; returns the names it applied. */
-async function migrateInAnotherProcess(url: string, startAt: number): Promise<string[]> {
+/**
+ * Runs the migrations in `count` separate Node processes at once, as servers starting together
+ * would: each loads and opens the database, and only when all are ready are they told to go.
+ * Returns the names each applied.
+ */
+async function migrateInOtherProcesses(url: string, count: number): Promise<string[][]> {
   const script = fileURLToPath(new URL('./helpers/migrate-once.ts', import.meta.url));
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', script, url, String(startAt)], { timeout: 30_000 });
-  return JSON.parse(stdout) as string[];
+  const children = Array.from({ length: count }, () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, url], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const state = { stdout: '', stderr: '', exit: undefined as number | null | undefined };
+    child.stdout.on('data', (chunk: Buffer) => (state.stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (state.stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((state.exit = code))));
+    return { child, state, exited };
+  });
+  try {
+    await waitUntil(`${count} migrating processes to be ready`, () => {
+      const failed = children.find((c) => c.state.exit !== undefined);
+      if (failed) throw new Error(`a migrating process exited early: ${failed.state.stderr}`);
+      return children.every((c) => c.state.stdout.startsWith('ready\n'));
+    });
+    for (const { child } of children) child.stdin.end('go\n');
+    const codes = await Promise.all(children.map((c) => c.exited));
+    codes.forEach((code, i) => expect(code, children[i]!.state.stderr).toBe(0));
+    return children.map((c) => JSON.parse(c.state.stdout.slice('ready\n'.length)) as string[]);
+  } finally {
+    for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
 }
 
 describe.each(DATABASES)('migrations on %s', (kind) => {
@@ -103,8 +125,7 @@ describe.each(DATABASES)('migrations on %s', (kind) => {
 
   it('applies each migration once when three processes start at the same time', async () => {
     const { database, db } = await fresh();
-    const startAt = Date.now() + 2500; // after every process has loaded, so that they really collide
-    const runs = await Promise.all([1, 2, 3].map(() => migrateInAnotherProcess(database.url, startAt)));
+    const runs = await migrateInOtherProcesses(database.url, 3);
     expect(runs.flat().sort()).toEqual(Object.keys(migrationsFor(kind)).sort());
     expect(await migrateToLatest(db)).toEqual([]);
   });
