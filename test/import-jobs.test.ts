@@ -2,8 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createImportRunner, type ImportRunner } from '../src/imports/import-runner.js';
 import { DATABASES } from './helpers/databases.js';
 import { emailOf, errorLines, generateCsv, generateNdjson, upload, waitForJob } from './helpers/imports.js';
+import { manualClock } from './helpers/manual-clock.js';
 import { createTenant, expectProblem, issueKey } from './helpers/native-fixtures.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { waitUntil } from './helpers/wait.js';
 
 describe.each(DATABASES)('import jobs on %s', (kind) => {
   let t: TestApp;
@@ -212,10 +214,40 @@ describe.each(DATABASES)('import jobs on %s', (kind) => {
     expect(byAccept.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(byAccept.headers.get('content-disposition')).toContain(`${res.body.id}-errors.csv`);
     const lines = byAccept.text.trim().split('\n');
-    expect(lines[0]).toBe('row,email,code,field,message');
+    expect(lines[0]).toBe('row,email,code,field,message,source');
     expect(lines[1]).toMatch(/^1,bad-one,INVALID_FIELD,email,/);
     const byQuery = await t.call('GET', `${location}/errors?format=csv`);
     expect(byQuery.text).toBe(byAccept.text);
+  });
+});
+
+describe.each(DATABASES)('import chunk leases on %s', (kind) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(kind);
+    await createTenant(t, { id: 'leases' });
+  });
+  afterAll(async () => t.close());
+
+  it('leaves a chunk claimed by a process that died alone until its lease runs out, then another runner takes it over', async () => {
+    const res = await upload(t.baseUrl, 'leases', generateCsv(10, undefined, 'lease'), { query: '?notify=false' });
+    expect(res.status, res.text).toBe(202);
+    // Time as the runners see it: a manual clock the test moves.
+    const clock = manualClock();
+    // A process claims the job's only chunk for a minute, then dies before committing it.
+    const claimed = await t.core.imports.claimChunk('a-process-that-died', clock.now().toISOString(), new Date(clock.ms() + 60_000).toISOString());
+    expect(claimed).toMatchObject({ job: { id: res.body.id } });
+
+    const runner = createImportRunner({ deps: { ...t.core, clock }, leaseMs: 60_000 });
+    expect((await runner.runOnce()).status).toBe('idle');
+    clock.advance(59_999);
+    expect((await runner.runOnce()).status).toBe('idle');
+    expect(await waitForJob(t.baseUrl, res.headers.get('location')!, () => true)).toMatchObject({ processed: 0, created: 0 });
+    // The lease has run out: the chunk is taken over, and every row is created once.
+    clock.advance(1);
+    expect(await runner.runOnce()).toMatchObject({ status: 'done', jobId: res.body.id });
+    expect(await waitForJob(t.baseUrl, res.headers.get('location')!)).toMatchObject({ state: 'completed', processed: 10, created: 10, failed: 0 });
+    expect((await t.call('GET', `/v1/tenants/leases/users?email=${emailOf(10, 'lease')}`)).body.users).toHaveLength(1);
   });
 });
 
@@ -223,10 +255,13 @@ describe.each(DATABASES)('an upload wakes the import runner on %s', (kind) => {
   let t: TestApp;
   let runner: ImportRunner;
   let queued = 0;
+  /** Rounds the runner has finished: it looked for work, found none, and tidied up. */
+  let rounds = 0;
   beforeAll(async () => {
-    // A runner that would otherwise look for work only once a minute.
+    // A runner that would otherwise look for work only once an hour.
     t = await startTestApp(kind, { onImportQueued: () => (queued++, runner.wake()) });
-    runner = createImportRunner({ deps: t.core, pollIntervalMs: 60_000 });
+    const imports = { ...t.core.imports, cleanUp: (...args: Parameters<typeof t.core.imports.cleanUp>) => t.core.imports.cleanUp(...args).finally(() => rounds++) };
+    runner = createImportRunner({ deps: { ...t.core, imports }, pollIntervalMs: 3_600_000 });
     await createTenant(t, { id: 'woken' });
     runner.start();
   });
@@ -237,12 +272,14 @@ describe.each(DATABASES)('an upload wakes the import runner on %s', (kind) => {
 
   it('starts on a job as soon as its upload is stored, and not again for a replayed upload', async () => {
     // Let the runner find nothing and go to sleep first.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitUntil('the runner to finish its first round', () => rounds > 0);
+    await new Promise((resolve) => setImmediate(resolve));
     const csv = generateCsv(50);
     const first = await upload(t.baseUrl, 'woken', csv, { headers: { 'idempotency-key': 'wake-once' } });
     expect(first.status, first.text).toBe(202);
     expect(queued).toBe(1);
-    const job = await waitForJob(t.baseUrl, first.headers.get('location')!, undefined, 30_000);
+    // Done long before the hour the runner would otherwise sleep.
+    const job = await waitForJob(t.baseUrl, first.headers.get('location')!);
     expect(job).toMatchObject({ state: 'completed', created: 50 });
     const again = await upload(t.baseUrl, 'woken', csv, { headers: { 'idempotency-key': 'wake-once' } });
     expect(again.status).toBe(202);

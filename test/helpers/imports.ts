@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { ADMIN_TOKEN, call, type CallResult } from './test-app.js';
+import { WAIT_DEADLINE_MS } from './wait.js';
 
 /** The email of generated row `row` (1-based) of an upload. */
 export function emailOf(row: number, prefix = 'user'): string {
@@ -52,7 +53,13 @@ async function poll<T>(request: () => Promise<T>): Promise<T> {
 }
 
 /** Polls a job until `done(job)` holds (by default: it has ended), failing after `timeoutMs`. */
-export async function waitForJob(baseUrl: string, location: string, done: (job: any) => boolean = (job) => ['completed', 'cancelled', 'failed'].includes(job.state), timeoutMs = 60_000, token = ADMIN_TOKEN): Promise<any> {
+export async function waitForJob(
+  baseUrl: string,
+  location: string,
+  done: (job: any) => boolean = (job) => ['completed', 'cancelled', 'failed'].includes(job.state),
+  timeoutMs = WAIT_DEADLINE_MS,
+  token = ADMIN_TOKEN,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await poll(() => call(baseUrl, 'GET', location, { token }));
