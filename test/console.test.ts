@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,6 +134,14 @@ describe('Muster Console', () => {
     const redirect = await fetch(`${server.baseUrl}/console`, { redirect: 'manual' });
     expect(redirect.status).toBe(302);
     expect(redirect.headers.get('location')).toBe('/console/');
+  });
+
+  it('ships under 300 KB of gzipped JavaScript', () => {
+    const assets = join(ROOT, 'dist', 'console', 'assets');
+    const scripts = readdirSync(assets).filter((name) => name.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(0);
+    const gzipped = scripts.reduce((sum, name) => sum + gzipSync(readFileSync(join(assets, name))).length, 0);
+    expect(gzipped).toBeLessThan(300 * 1024);
   });
 
   it('signs in with an API key, shows its tenant and role, and forgets the key on sign-out', async () => {
