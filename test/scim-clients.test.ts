@@ -61,16 +61,17 @@ describe.each(DATABASES)('directory clients on %s', (kind) => {
     expect(put.status, put.text).toBe(200);
     expect(put.body.name).toEqual({ givenName: 'Dade', familyName: 'Murphy-Burns', formatted: 'Dade Murphy-Burns' });
 
-    // Group push: create, rename check, add the member, remove it.
+    // Group push: create, rename (Okta sends id and displayName without a path), add the member, remove it.
     const group = await scim('POST', '/Groups', { body: { schemas: [CORE_GROUP], displayName: 'Hackers', members: [] } });
     expect(group.status, group.text).toBe(201);
     const groupId = group.body.id;
-    const rename = await scim('PATCH', `/Groups/${encodeURIComponent(groupId)}`, { body: patch({ op: 'replace', value: { id: groupId, displayName: 'Hackers' } }) });
+    const rename = await scim('PATCH', `/Groups/${encodeURIComponent(groupId)}`, { body: patch({ op: 'replace', value: { id: groupId, displayName: 'Elite Hackers' } }) });
     expect(rename.status, rename.text).toBe(200);
+    expect(rename.body).toMatchObject({ id: groupId, displayName: 'Elite Hackers' });
     const push = await scim('PATCH', `/Groups/${encodeURIComponent(groupId)}`, { body: patch({ op: 'add', path: 'members', value: [{ value: id, display: 'dade.murphy@example.com' }] }) });
     expect(push.status, push.text).toBe(200);
-    expect((await scim('GET', `/Users/${id}`)).body.groups.map((g: any) => g.value)).toEqual(['Hackers']);
-    const found = await scim('GET', `/Groups?filter=${eq('displayName', 'Hackers')}&startIndex=1&count=100`);
+    expect((await scim('GET', `/Users/${id}`)).body.groups.map((g: any) => [g.value, g.display])).toEqual([[groupId, 'Elite Hackers']]);
+    const found = await scim('GET', `/Groups?filter=${eq('displayName', 'Elite Hackers')}&startIndex=1&count=100`);
     expect(found.body.Resources[0].members.map((m: any) => m.value)).toEqual([id]);
     const unpush = await scim('PATCH', `/Groups/${encodeURIComponent(groupId)}`, { body: patch({ op: 'remove', path: `members[value eq "${id}"]` }) });
     expect(unpush.status).toBe(200);
@@ -143,7 +144,7 @@ describe.each(DATABASES)('directory clients on %s', (kind) => {
     expect(group.status, group.text).toBe(201);
     const groupPath = `/Groups/${encodeURIComponent(group.body.id)}`;
     const noMembers = await scim('GET', `${groupPath}?excludedAttributes=members`);
-    expect(noMembers.body).toMatchObject({ id: 'Entra Group', displayName: 'Entra Group' });
+    expect(noMembers.body).toMatchObject({ id: group.body.id, externalId: '8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159', displayName: 'Entra Group' });
     expect(noMembers.body.members).toBeUndefined();
 
     const added = await scim('PATCH', groupPath, { body: patch({ op: 'Add', path: 'members', value: [{ $ref: null, value: id }] }) });

@@ -27,8 +27,8 @@ describe.each(DATABASES)('SCIM Groups and Bulk on %s', (kind) => {
     return res.body;
   }
 
-  async function memberIds(name: string): Promise<string[]> {
-    const res = await scim('GET', `/Groups/${encodeURIComponent(name)}`);
+  async function memberIds(id: string): Promise<string[]> {
+    const res = await scim('GET', `/Groups/${id}`);
     expect(res.status, res.text).toBe(200);
     return (res.body.members ?? []).map((m: any) => m.value).sort();
   }
@@ -42,19 +42,20 @@ describe.each(DATABASES)('SCIM Groups and Bulk on %s', (kind) => {
       const ada = await user('ada@example.com');
       const res = await scim('POST', '/Groups', { body: { schemas: [CORE_GROUP], displayName: 'Tour Guides', externalId: 'entra-object-id', members: [{ value: ada.id, display: 'Ada' }] } });
       expect(res.status, res.text).toBe(201);
-      expect(res.headers.get('location')).toBe(`${t.baseUrl}/scim/v2/Groups/Tour%20Guides`);
-      expect(res.headers.get('etag')).toMatch(/^W\/"\d+"$/);
+      expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.headers.get('location')).toBe(`${t.baseUrl}/scim/v2/Groups/${res.body.id}`);
+      expect(res.headers.get('etag')).toBe('W/"2"');
       expect(res.body).toMatchObject({
         schemas: [CORE_GROUP],
-        id: 'Tour Guides',
         displayName: 'Tour Guides',
+        externalId: 'entra-object-id',
         members: [{ value: ada.id, display: 'ada@example.com', $ref: `${t.baseUrl}/scim/v2/Users/${ada.id}`, type: 'User' }],
         meta: { resourceType: 'Group', location: res.headers.get('location'), version: res.headers.get('etag') },
       });
       expect((await t.call('GET', '/v1/tenants/acme/roles/Tour%20Guides')).status).toBe(200);
       expect(await rolesOf(ada.id)).toEqual(['Tour Guides']);
       const read = await scim('GET', `/Users/${ada.id}`);
-      expect(read.body.groups).toEqual([{ value: 'Tour Guides', display: 'Tour Guides', $ref: `${t.baseUrl}/scim/v2/Groups/Tour%20Guides`, type: 'direct' }]);
+      expect(read.body.groups).toEqual([{ value: res.body.id, display: 'Tour Guides', $ref: `${t.baseUrl}/scim/v2/Groups/${res.body.id}`, type: 'direct' }]);
     });
 
     it('refuses a second group with the same displayName: 409 uniqueness', async () => {
@@ -71,16 +72,17 @@ describe.each(DATABASES)('SCIM Groups and Bulk on %s', (kind) => {
     it('creates nothing when a first member does not exist', async () => {
       const res = await scim('POST', '/Groups', { body: { schemas: [CORE_GROUP], displayName: 'Ghosts', members: [{ value: '00000000-0000-4000-8000-000000000000' }] } });
       expectScimError(res, 400, 'invalidValue');
-      expectScimError(await scim('GET', '/Groups/Ghosts'), 404);
+      const found = await scim('GET', `/Groups?filter=${encodeURIComponent('displayName eq "Ghosts"')}`);
+      expect(found.body.totalResults).toBe(0);
     });
 
     it('lists groups, by displayName, without members when excluded', async () => {
       const member = await user('lister@example.com');
-      await group('Listed', [member.id]);
+      const listed = await group('Listed', [member.id]);
       const res = await scim('GET', `/Groups?filter=${encodeURIComponent('displayName eq "Listed"')}&excludedAttributes=members`);
       expect(res.status, res.text).toBe(200);
       expect(res.body).toMatchObject({ schemas: [LIST_RESPONSE], totalResults: 1, itemsPerPage: 1 });
-      expect(res.body.Resources[0].id).toBe('Listed');
+      expect(res.body.Resources[0].id).toBe(listed.id);
       expect(res.body.Resources[0].members).toBeUndefined();
       const withMembers = await scim('GET', `/Groups?filter=${encodeURIComponent('displayName eq "Listed"')}`);
       expect(withMembers.body.Resources[0].members.map((m: any) => m.value)).toEqual([member.id]);
@@ -92,8 +94,8 @@ describe.each(DATABASES)('SCIM Groups and Bulk on %s', (kind) => {
     it('answers whether a user is a member the way Entra ID asks', async () => {
       const inside = await user('inside@example.com');
       const outside = await user('outside@example.com');
-      await group('Checked', [inside.id]);
-      const ask = (id: string) => scim('GET', `/Groups?filter=${encodeURIComponent(`id eq "Checked" and members[value eq "${id}"]`)}&excludedAttributes=members`);
+      const checked = await group('Checked', [inside.id]);
+      const ask = (id: string) => scim('GET', `/Groups?filter=${encodeURIComponent(`id eq "${checked.id}" and members[value eq "${id}"]`)}&excludedAttributes=members`);
       expect((await ask(inside.id)).body.totalResults).toBe(1);
       expect((await ask(outside.id)).body.totalResults).toBe(0);
       expectScimError(await scim('GET', `/Groups?filter=${encodeURIComponent('members pr')}`), 400, 'invalidFilter');
@@ -103,13 +105,13 @@ describe.each(DATABASES)('SCIM Groups and Bulk on %s', (kind) => {
     it('adds members as Okta pushes them and removes them by a value filter', async () => {
       const a = await user('okta-a@example.com');
       const b = await user('okta-b@example.com');
-      await group('Okta Push');
-      const added = await scim('PATCH', '/Groups/Okta%20Push', { body: patch({ op: 'add', path: 'members', value: [{ value: a.id, display: 'okta-a' }, { value: b.id, display: 'okta-b' }] }) });
+      const pushed = await group('Okta Push');
+      const added = await scim('PATCH', `/Groups/${pushed.id}`, { body: patch({ op: 'add', path: 'members', value: [{ value: a.id, display: 'okta-a' }, { value: b.id, display: 'okta-b' }] }) });
       expect(added.status, added.text).toBe(200);
       expect(added.body.members.map((m: any) => m.value).sort()).toEqual([a.id, b.id].sort());
-      const removed = await scim('PATCH', '/Groups/Okta%20Push', { body: patch({ op: 'remove', path: `members[value eq "${a.id}"]` }) });
+      const removed = await scim('PATCH', `/Groups/${pushed.id}`, { body: patch({ op: 'remove', path: `members[value eq "${a.id}"]` }) });
       expect(removed.status, removed.text).toBe(200);
-      expect(await memberIds('Okta Push')).toEqual([b.id]);
+      expect(await memberIds(pushed.id)).toEqual([b.id]);
       expect(await rolesOf(a.id)).toEqual([]);
       expect(await rolesOf(b.id)).toEqual(['Okta Push']);
     });
@@ -117,59 +119,61 @@ describe.each(DATABASES)('SCIM Groups and Bulk on %s', (kind) => {
     it('adds and removes members as Entra ID does: capitalised ops, remove by value list', async () => {
       const a = await user('entra-a@example.com');
       const b = await user('entra-b@example.com');
-      await group('Entra Push', [a.id]);
-      const res = await scim('PATCH', '/Groups/Entra%20Push', {
+      const pushed = await group('Entra Push', [a.id]);
+      const res = await scim('PATCH', `/Groups/${pushed.id}`, {
         body: patch({ op: 'Add', path: 'members', value: [{ value: b.id }] }, { op: 'Remove', path: 'members', value: [{ value: a.id }] }),
       });
       expect(res.status, res.text).toBe(200);
-      expect(await memberIds('Entra Push')).toEqual([b.id]);
+      expect(await memberIds(pushed.id)).toEqual([b.id]);
     });
 
     it('replaces all members, and removes all members (RFC 7644 §3.5.2)', async () => {
       const a = await user('rep-a@example.com');
       const b = await user('rep-b@example.com');
       const c = await user('rep-c@example.com');
-      await group('Replaced', [a.id, b.id]);
-      await scim('PATCH', '/Groups/Replaced', { body: patch({ op: 'replace', path: 'members', value: [{ value: b.id }, { value: c.id }] }) });
-      expect(await memberIds('Replaced')).toEqual([b.id, c.id].sort());
-      await scim('PATCH', '/Groups/Replaced', { body: patch({ op: 'remove', path: 'members' }) });
-      expect(await memberIds('Replaced')).toEqual([]);
-      const put = await scim('PUT', '/Groups/Replaced', { body: { schemas: [CORE_GROUP], displayName: 'Replaced', members: [{ value: a.id }] } });
+      const replaced = await group('Replaced', [a.id, b.id]);
+      await scim('PATCH', `/Groups/${replaced.id}`, { body: patch({ op: 'replace', path: 'members', value: [{ value: b.id }, { value: c.id }] }) });
+      expect(await memberIds(replaced.id)).toEqual([b.id, c.id].sort());
+      await scim('PATCH', `/Groups/${replaced.id}`, { body: patch({ op: 'remove', path: 'members' }) });
+      expect(await memberIds(replaced.id)).toEqual([]);
+      const put = await scim('PUT', `/Groups/${replaced.id}`, { body: { schemas: [CORE_GROUP], displayName: 'Replaced', members: [{ value: a.id }] } });
       expect(put.status, put.text).toBe(200);
-      expect(await memberIds('Replaced')).toEqual([a.id]);
+      expect(await memberIds(replaced.id)).toEqual([a.id]);
     });
 
     it("moves a member's version on when its groups change", async () => {
       const u = await user('versioned@example.com');
-      await group('Versioned');
-      await scim('PATCH', '/Groups/Versioned', { body: patch({ op: 'add', path: 'members', value: [{ value: u.id }] }) });
+      const versioned = await group('Versioned');
+      await scim('PATCH', `/Groups/${versioned.id}`, { body: patch({ op: 'add', path: 'members', value: [{ value: u.id }] }) });
       const read = await scim('GET', `/Users/${u.id}`);
       expect(read.headers.get('etag')).toBe('W/"2"');
-      expect(read.body.groups.map((g: any) => g.value)).toEqual(['Versioned']);
+      expect(read.body.groups.map((g: any) => g.value)).toEqual([versioned.id]);
     });
 
-    it('refuses to rename a group (400 mutability) and accepts its own name back', async () => {
-      await group('Fixed Name');
-      expectScimError(await scim('PATCH', '/Groups/Fixed%20Name', { body: patch({ op: 'replace', path: 'displayName', value: 'Other Name' }) }), 400, 'mutability');
-      const same = await scim('PATCH', '/Groups/Fixed%20Name', { body: patch({ op: 'replace', value: { id: 'Fixed Name', displayName: 'Fixed Name' } }) });
+    it('refuses to change a group id (400 mutability) and accepts its own id and name back', async () => {
+      const fixed = await group('Fixed Name');
+      expectScimError(await scim('PATCH', `/Groups/${fixed.id}`, { body: patch({ op: 'replace', path: 'id', value: 'Other' }) }), 400, 'mutability');
+      const same = await scim('PATCH', `/Groups/${fixed.id}`, { body: patch({ op: 'replace', value: { id: fixed.id, displayName: 'Fixed Name' } }) });
       expect(same.status, same.text).toBe(200);
+      expect(same.body.meta.version).toBe(fixed.meta.version);
     });
 
     it('refuses an unknown member (400 invalidValue) and changes nothing', async () => {
       const a = await user('known@example.com');
-      await group('Strict', [a.id]);
-      const res = await scim('PATCH', '/Groups/Strict', {
+      const strict = await group('Strict', [a.id]);
+      const res = await scim('PATCH', `/Groups/${strict.id}`, {
         body: patch({ op: 'remove', path: `members[value eq "${a.id}"]` }, { op: 'add', path: 'members', value: [{ value: '00000000-0000-4000-8000-000000000000' }] }),
       });
       expectScimError(res, 400, 'invalidValue');
-      expect(await memberIds('Strict')).toEqual([a.id]);
+      expect(await memberIds(strict.id)).toEqual([a.id]);
     });
 
     it('lets only a global key add members to an admin role', async () => {
       const put = await t.call('PUT', '/v1/tenants/acme/roles/Admins', { body: { admin: true } });
       expect(put.status).toBe(201);
+      const admins = (await scim('GET', `/Groups?filter=${encodeURIComponent('displayName eq "Admins"')}`)).body.Resources[0];
       const u = await user('would-be-admin@example.com');
-      expectScimError(await scim('PATCH', '/Groups/Admins', { body: patch({ op: 'add', path: 'members', value: [{ value: u.id }] }) }), 403);
+      expectScimError(await scim('PATCH', `/Groups/${admins.id}`, { body: patch({ op: 'add', path: 'members', value: [{ value: u.id }] }) }), 403);
       expect(await rolesOf(u.id)).toEqual([]);
     });
 
@@ -181,15 +185,15 @@ describe.each(DATABASES)('SCIM Groups and Bulk on %s', (kind) => {
     it('honours If-Match on a group: 412 when stale', async () => {
       const created = await group('Guarded');
       const u = await user('guarded@example.com');
-      const ok = await scim('PATCH', '/Groups/Guarded', { body: patch({ op: 'add', path: 'members', value: [{ value: u.id }] }), headers: { 'if-match': created.meta.version } });
+      const ok = await scim('PATCH', `/Groups/${created.id}`, { body: patch({ op: 'add', path: 'members', value: [{ value: u.id }] }), headers: { 'if-match': created.meta.version } });
       expect(ok.status, ok.text).toBe(200);
       expect(ok.body.meta.version).not.toBe(created.meta.version);
-      expectScimError(await scim('PATCH', '/Groups/Guarded', { body: patch({ op: 'remove', path: 'members' }), headers: { 'if-match': created.meta.version } }), 412);
-      expectScimError(await scim('DELETE', '/Groups/Guarded', { headers: { 'if-match': created.meta.version } }), 412);
+      expectScimError(await scim('PATCH', `/Groups/${created.id}`, { body: patch({ op: 'remove', path: 'members' }), headers: { 'if-match': created.meta.version } }), 412);
+      expectScimError(await scim('DELETE', `/Groups/${created.id}`, { headers: { 'if-match': created.meta.version } }), 412);
     });
 
     it('reads a group of more than 10,000 members only without them (400 tooMany otherwise)', async () => {
-      await group('Everyone');
+      const everyone = await group('Everyone');
       const now = new Date().toISOString();
       const ids = Array.from({ length: 10_001 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
       for (let i = 0; i < ids.length; i += 500) {
@@ -200,12 +204,12 @@ describe.each(DATABASES)('SCIM Groups and Bulk on %s', (kind) => {
           .execute();
         await t.db.kysely.insertInto('user_roles').values(chunk.map((id) => ({ user_id: id, tenant_id: 'acme', role_name: 'Everyone' }))).execute();
       }
-      expectScimError(await scim('GET', '/Groups/Everyone'), 400, 'tooMany');
-      const without = await scim('GET', '/Groups/Everyone?excludedAttributes=members');
+      expectScimError(await scim('GET', `/Groups/${everyone.id}`), 400, 'tooMany');
+      const without = await scim('GET', `/Groups/${everyone.id}?excludedAttributes=members`);
       expect(without.status, without.text).toBe(200);
       expect(without.body.members).toBeUndefined();
       // A membership change by value needs only the members it names.
-      const removed = await scim('PATCH', '/Groups/Everyone?excludedAttributes=members', { body: patch({ op: 'remove', path: `members[value eq "${ids[0]}"]` }) });
+      const removed = await scim('PATCH', `/Groups/${everyone.id}?excludedAttributes=members`, { body: patch({ op: 'remove', path: `members[value eq "${ids[0]}"]` }) });
       expect(removed.status, removed.text).toBe(200);
       expect(await rolesOf(ids[0]!)).toEqual([]);
       await t.db.kysely.deleteFrom('users').where('id', 'in', ids).execute();
@@ -213,11 +217,11 @@ describe.each(DATABASES)('SCIM Groups and Bulk on %s', (kind) => {
 
     it('deletes a group: 204, its members lose the role', async () => {
       const u = await user('loses@example.com');
-      await group('Doomed', [u.id]);
-      expect((await scim('DELETE', '/Groups/Doomed')).status).toBe(204);
-      expectScimError(await scim('GET', '/Groups/Doomed'), 404);
+      const doomed = await group('Doomed', [u.id]);
+      expect((await scim('DELETE', `/Groups/${doomed.id}`)).status).toBe(204);
+      expectScimError(await scim('GET', `/Groups/${doomed.id}`), 404);
       expect(await rolesOf(u.id)).toEqual([]);
-      expectScimError(await scim('DELETE', '/Groups/Doomed'), 404);
+      expectScimError(await scim('DELETE', `/Groups/${doomed.id}`), 404);
     });
   });
 
@@ -270,7 +274,8 @@ describe.each(DATABASES)('SCIM Groups and Bulk on %s', (kind) => {
       ]);
       const userId = res.body.Operations[1].location.split('/').pop();
       const otherId = res.body.Operations[3].location.split('/').pop();
-      expect(await memberIds('Bulk Guides')).toEqual([userId, otherId].sort());
+      const groupId = res.body.Operations[0].location.split('/').pop();
+      expect(await memberIds(groupId)).toEqual([userId, otherId].sort());
     });
 
     it('answers a reference that cannot be resolved, or a circle of them, with 409', async () => {
@@ -287,7 +292,7 @@ describe.each(DATABASES)('SCIM Groups and Bulk on %s', (kind) => {
       expect(res.status, res.text).toBe(200);
       expect(res.body.Operations.map((o: any) => o.status)).toEqual(['409', '409', '409']);
       expect(res.body.Operations[0].response.detail).toMatch(/bulkId:nowhere/);
-      expectScimError(await scim('GET', '/Groups/Circle'), 404);
+      expect((await scim('GET', `/Groups?filter=${encodeURIComponent('displayName eq "Circle"')}`)).body.totalResults).toBe(0);
     });
 
     it('keeps going after errors, and stops after failOnErrors of them', async () => {

@@ -56,7 +56,6 @@ describe.each(DATABASES)('SCIM Users on %s', (kind) => {
         userName: 'bjensen',
         externalId: 'bjensen',
         name: { formatted: 'Ms. Barbara J Jensen III', familyName: 'Jensen', givenName: 'Barbara' },
-        displayName: 'Ms. Barbara J Jensen III',
         active: true,
         emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }],
         meta: { resourceType: 'User', version: 'W/"1"' },
@@ -299,7 +298,8 @@ describe.each(DATABASES)('SCIM Users on %s', (kind) => {
       const user = await create(scimUser('patch4@example.com'));
       const res = await scim('PATCH', `/Users/${user.id}`, { body: patch({ op: 'replace', value: { active: false, displayName: 'Four', 'name.familyName': 'Patch' } }) });
       expect(res.status, res.text).toBe(200);
-      expect(res.body).toMatchObject({ active: false, displayName: 'Four', name: { familyName: 'Patch', formatted: 'Four' } });
+      expect(res.body).toMatchObject({ active: false, displayName: 'Four', name: { familyName: 'Patch' } });
+      expect(res.body.name.formatted).toBe('Patch');
     });
 
     it('keeps the one email Muster holds when a client adds another (RFC 7644 §3.5.2.1)', async () => {

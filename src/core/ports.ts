@@ -106,11 +106,24 @@ export interface ApiKeyStore {
 
 export interface Role {
   tenantId: string;
+  /** Issued once when the role is created and never given to another role (a SCIM Group's id). */
+  id: string;
+  /** Unique in the tenant; can change (a rename keeps the id and the holders). */
   name: string;
   description: string | null;
   admin: boolean;
+  /** The directory client's own identifier for the role (a SCIM Group's externalId), compared exactly. */
+  externalId: string | null;
+  /** +1 on every change of the role or of who holds it. */
+  revision: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** What renaming a role or setting its external id changes; absent fields stay. */
+export interface RoleChange {
+  name?: string;
+  externalId?: string | null;
 }
 
 export const CATALOG_KINDS = ['departments', 'locations', 'program-admin-roles'] as const;
@@ -125,14 +138,34 @@ export interface CatalogEntry {
 }
 
 export interface CatalogStore {
-  /** Inserts or replaces a role; returns true when it was new. */
-  putRole(role: Role): Promise<boolean>;
+  /**
+   * Inserts or replaces a role; returns true when it was new. In the same transaction, with the
+   * role as it was locked: `check` sees it (undefined when there was none) and may throw to
+   * write nothing, else returns the audit events to record; when the role's `admin` flag
+   * changes, every holder gets a new revision.
+   */
+  putRole(role: Role, check?: (before: Role | undefined) => AuditEvent[]): Promise<boolean>;
   listRoles(tenantId: string): Promise<Role[]>;
   /** The roles of the tenant among `names` (missing names are simply absent). */
   findRoles(tenantId: string, names: readonly string[]): Promise<Role[]>;
-  deleteRole(tenantId: string, name: string): Promise<boolean>;
-  /** Inserts a role that does not exist yet; false (and nothing written) when the name is taken. */
-  insertRole(role: Role): Promise<boolean>;
+  /**
+   * Deletes a role, which its holders lose; false (and nothing written) when there is none. In
+   * the same transaction: `check` sees the role and how many hold it, and may throw to write
+   * nothing, else returns the audit events to record; every holder gets a new revision
+   * (`updatedAt` = `at`).
+   */
+  deleteRole(tenantId: string, name: string, check?: (before: Role, holders: number) => AuditEvent[], at?: string): Promise<boolean>;
+  /** Inserts a role that does not exist yet, recording `audit` with it; false (and nothing written) when the name is taken. */
+  insertRole(role: Role, audit?: AuditEvent): Promise<boolean>;
+  /** The role of the tenant with this id, or undefined. */
+  findRoleById(tenantId: string, id: string): Promise<Role | undefined>;
+  /**
+   * Renames a role and/or sets its external id if its revision is still `expectedRevision`,
+   * recording `audit` in the same transaction. A rename keeps the role's id and its holders
+   * (each holder's revision moves on, as its roles read differently). `conflict` when the new
+   * name is taken, `stale` when the role changed meanwhile, `missing` when it is gone.
+   */
+  updateRole(tenantId: string, id: string, expectedRevision: number, change: RoleChange, at: string, audit?: AuditEvent): Promise<{ status: 'updated'; role: Role } | { status: 'missing' | 'stale' | 'conflict' }>;
   putEntry(entry: CatalogEntry): Promise<boolean>;
   listEntries(tenantId: string, kind: CatalogKind): Promise<CatalogEntry[]>;
   /** The codes among `codes` that exist in the tenant's catalog of `kind`. */
@@ -199,9 +232,20 @@ export interface UserChange {
   approved?: boolean;
   passwordHash?: string;
   externalId?: string | null;
+  displayName?: string | null;
   employeeNumber?: string | null;
   department?: string | null;
   updatedAt: string;
+}
+
+/**
+ * What a change of a user withdraws (a new email, a password set, a lock-out): every pending
+ * invitation of the user is revoked (its code no longer redeems), and every unsent message of
+ * the user that carries an invitation code, or that goes to `cancelMessagesTo` (the address the
+ * user no longer has), is cancelled, its code taken out of the stored copy.
+ */
+export interface InvitationRevocation {
+  cancelMessagesTo?: string;
 }
 
 /** One page of a search, in a stable order, and how many users match in all. */
@@ -248,18 +292,30 @@ export interface UserStore {
    */
   listRoleMembers(tenantId: string, role: string, options: { limit: number; among?: readonly string[] }): Promise<RoleMember[]>;
   /**
+   * For each of `userIds` that names a user of the tenant, the names of the admin roles it
+   * holds (an empty list when none); ids that name no user are absent from the map.
+   */
+  adminRolesOf(tenantId: string, userIds: readonly string[]): Promise<Map<string, string[]>>;
+  /**
    * In one transaction: gives the role to the users in `add` and takes it from those in
    * `remove`, bumping the revision (and `updatedAt`) of each user whose roles changed and the
-   * role's own `updatedAt`. Writes nothing and returns the ids that name no user of the
-   * tenant when there are any; the role must exist.
+   * role's own `updatedAt` and revision, and recording `audit` when anything changed. Writes
+   * nothing and returns the ids that name no user of the tenant when there are any; the role must exist.
    */
-  changeRoleMembers(tenantId: string, role: string, change: { add: readonly string[]; remove: readonly string[] }, at: string): Promise<{ missing: string[] }>;
+  changeRoleMembers(
+    tenantId: string,
+    role: string,
+    change: { add: readonly string[]; remove: readonly string[] },
+    at: string,
+    audit?: AuditEvent,
+  ): Promise<{ missing: string[] }>;
   /**
    * Applies a change if the user's revision is still `expectedRevision`, recording `audit` in
    * the same transaction when it applies. A unique index violation becomes `duplicate` with
-   * the domain code of the index that refused it.
+   * the domain code of the index that refused it. With `revoke`, the same transaction also
+   * withdraws the user's pending invitations and cancels its unsent messages as it says.
    */
-  update(tenantId: string, id: string, expectedRevision: number, change: UserChange, audit?: AuditEvent): Promise<UpdateResult>;
+  update(tenantId: string, id: string, expectedRevision: number, change: UserChange, audit?: AuditEvent, revoke?: InvitationRevocation): Promise<UpdateResult>;
   /** Deletes a user and gives its seat back, recording `audit` in the same transaction; false (and nothing recorded) when there was none. */
   delete(tenantId: string, id: string, audit?: AuditEvent): Promise<boolean>;
 }

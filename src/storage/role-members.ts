@@ -1,6 +1,8 @@
 /** Who holds a role, and changing that for many users at once: how directory groups map onto roles. */
 import type { Kysely } from 'kysely';
+import type { AuditEvent } from '../core/audit/audit.js';
 import type { RoleMember } from '../core/ports.js';
+import { insertAuditEvents } from './audit-store.js';
 import type { Database } from './schema.js';
 
 /** Ids per IN list: well under both databases' parameter limits. */
@@ -44,6 +46,7 @@ export async function changeRoleMembers(
   role: string,
   change: { add: readonly string[]; remove: readonly string[] },
   at: string,
+  audit?: AuditEvent,
 ): Promise<{ missing: string[] }> {
   const add = [...new Set(change.add)];
   const remove = [...new Set(change.remove)].filter((id) => !add.includes(id));
@@ -85,8 +88,32 @@ export async function changeRoleMembers(
       .execute();
   }
   if (changed.size > 0) {
-    await trx.updateTable('roles').set({ updated_at: at }).where('tenant_id', '=', tenantId).where('name', '=', role).execute();
+    await trx
+      .updateTable('roles')
+      .set((eb) => ({ updated_at: at, revision: eb('revision', '+', 1) }))
+      .where('tenant_id', '=', tenantId)
+      .where('name', '=', role)
+      .execute();
     await trx.updateTable('tenants').set((eb) => ({ users_revision: eb('users_revision', '+', 1) })).where('id', '=', tenantId).execute();
+    if (audit) await insertAuditEvents(trx, [audit]);
   }
   return { missing: [] };
+}
+
+/** For each id naming a user of the tenant, the names of the admin roles it holds (none: empty); other ids are absent. */
+export async function adminRolesOf(k: Kysely<Database>, tenantId: string, userIds: readonly string[]): Promise<Map<string, string[]>> {
+  const held = new Map<string, string[]>();
+  for (const ids of chunks([...new Set(userIds)])) {
+    for (const row of await k.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()) held.set(row.id, []);
+    const admins = await k
+      .selectFrom('user_roles')
+      .innerJoin('roles', (join) => join.onRef('roles.tenant_id', '=', 'user_roles.tenant_id').onRef('roles.name', '=', 'user_roles.role_name'))
+      .select(['user_roles.user_id', 'roles.name'])
+      .where('user_roles.tenant_id', '=', tenantId)
+      .where('roles.admin', '=', 1)
+      .where('user_roles.user_id', 'in', ids)
+      .execute();
+    for (const row of admins) held.get(row.user_id)?.push(row.name);
+  }
+  return held;
 }

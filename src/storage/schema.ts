@@ -31,6 +31,10 @@ export interface RolesTable {
   admin: number;
   created_at: string;
   updated_at: string;
+  /** Migration 0009: a stable id never given again, the directory's own id, and +1 per change. */
+  id: string;
+  external_id: ColumnType<string | null, string | null | undefined, string | null>;
+  revision: ColumnType<number, number | undefined, number>;
 }
 
 export interface CatalogEntriesTable {
@@ -66,6 +70,8 @@ export interface UsersTable {
   external_id: ColumnType<string | null, string | null | undefined, string | null>;
   employee_number: ColumnType<string | null, string | null | undefined, string | null>;
   department: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 0009: the name the user is shown by, apart from formatted_name. */
+  display_name: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface UserRolesTable {
@@ -151,6 +157,8 @@ export interface ImportJobsTable {
   created: Generated<number>;
   failed: Generated<number>;
   skipped: Generated<number>;
+  /** Migration 0011: existing users changed under onConflict=update. */
+  updated: Generated<number>;
   error: string | null;
   upload_lease_until: string | null;
   created_at: string;
@@ -165,6 +173,8 @@ export interface ImportRowsTable {
   row_number: number;
   data: string | null;
   problem: string | null;
+  /** Migration 0011: a CSV row's cells by column name (JSON, no password cells); null for JSON rows. */
+  source: Generated<string | null>;
 }
 
 export interface ImportChunksTable {
@@ -186,6 +196,8 @@ export interface ImportErrorsTable {
   code: string;
   field: string;
   message: string;
+  /** Migration 0011: the failed row as uploaded (JSON, no password fields). */
+  source: Generated<string | null>;
 }
 
 /** Migration 0004: Idempotency-Key claims and the responses they replay. */

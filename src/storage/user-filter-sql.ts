@@ -10,7 +10,7 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { OPTIONAL_USER_ATTRIBUTES, USER_FILTER_ATTRIBUTES, type Comparison, type UserFilter, type UserFilterAttribute, type UserSortAttribute } from '../core/users/user-filter.js';
 import type { DialectName } from './database.js';
 
-const COLUMNS: Record<Exclude<UserFilterAttribute, 'role'>, string> = {
+const COLUMNS: Record<Exclude<UserFilterAttribute, 'role' | 'roleId'>, string> = {
   id: 'id',
   externalId: 'external_id',
   userName: 'user_name_key',
@@ -18,6 +18,7 @@ const COLUMNS: Record<Exclude<UserFilterAttribute, 'role'>, string> = {
   'name.givenName': 'given_name',
   'name.familyName': 'family_name',
   'name.formatted': 'formatted_name',
+  displayName: 'display_name',
   phoneNumber: 'phone_number',
   employeeNumber: 'employee_number',
   department: 'department',
@@ -76,6 +77,10 @@ function comparison(op: Comparison, attribute: UserFilterAttribute, value: strin
     const held = compareStrings(op, sql.ref('ur.role_name'), operand(text), dialect);
     return sql<SqlBool>`(exists (select 1 from user_roles ur where ur.user_id = ${sql.ref('users.id')} and ${held}))`;
   }
+  if (attribute === 'roleId') {
+    const held = compareStrings(op, sql.ref('r.id'), operand(text), dialect);
+    return sql<SqlBool>`(exists (select 1 from user_roles ur join roles r on r.tenant_id = ur.tenant_id and r.name = ur.role_name where ur.user_id = ${sql.ref('users.id')} and ${held}))`;
+  }
   const column = sql.ref(`users.${COLUMNS[attribute]}`);
   const compared = compareStrings(op, side(column, attribute), side(operand(text), attribute), dialect);
   // `NULL = x` is NULL, which `not` would keep NULL: an absent value compares false instead.
@@ -83,7 +88,7 @@ function comparison(op: Comparison, attribute: UserFilterAttribute, value: strin
 }
 
 function present(attribute: UserFilterAttribute): RawBuilder<SqlBool> {
-  if (attribute === 'role') return sql<SqlBool>`(exists (select 1 from user_roles ur where ur.user_id = ${sql.ref('users.id')}))`;
+  if (attribute === 'role' || attribute === 'roleId') return sql<SqlBool>`(exists (select 1 from user_roles ur where ur.user_id = ${sql.ref('users.id')}))`;
   return OPTIONAL_USER_ATTRIBUTES.has(attribute) ? sql<SqlBool>`(${sql.ref(`users.${COLUMNS[attribute]}`)} is not null)` : TRUE;
 }
 

@@ -3,9 +3,9 @@ import type { TakenKeys, UserSearchQuery, UserStore, UserWriteTx } from '../core
 import type { NewUser, User } from '../core/users/user.js';
 import { uniqueViolation, type Db, type DialectName } from './database.js';
 import type { Database, UsersTable } from './schema.js';
-import { insertEmailBatch } from './email-store.js';
+import { insertEmailBatch, revokeInvitations } from './email-store.js';
 import { insertAuditEvents } from './audit-store.js';
-import { changeRoleMembers, listRoleMembers } from './role-members.js';
+import { adminRolesOf, changeRoleMembers, listRoleMembers } from './role-members.js';
 import { userFilterSql, userOrderSql } from './user-filter-sql.js';
 import { insertRows, sqliteRowsOf, unnestRows } from './bulk-insert.js';
 
@@ -36,6 +36,7 @@ const USER_COLUMNS = [
   'updated_at',
   'external_id',
   'employee_number',
+  'display_name',
   'department',
 ] as const;
 
@@ -62,6 +63,7 @@ function toUser(row: UserRow, roles: string[]): User {
     updatedAt: row.updated_at,
     revision: Number(row.revision),
     externalId: row.external_id,
+    displayName: row.display_name,
     employeeNumber: row.employee_number,
     department: row.department,
   };
@@ -152,6 +154,7 @@ function toRow(u: NewUser) {
     created_at: u.createdAt,
     updated_at: u.updatedAt,
     external_id: u.externalId,
+    display_name: u.displayName,
     employee_number: u.employeeNumber,
     department: u.department,
   };
@@ -230,7 +233,8 @@ export function createUserStore(db: Db): UserStore {
     findTaken: (tenantId, emailKeys, userNameKeys, externalIds) => findTaken(k, tenantId, emailKeys, userNameKeys, externalIds),
     search: (tenantId, query) => searchUsers(k, db.dialect, tenantId, query),
     listRoleMembers: (tenantId, role, options) => listRoleMembers(k, tenantId, role, options),
-    changeRoleMembers: (tenantId, role, change, at) => db.write((trx) => changeRoleMembers(trx, tenantId, role, change, at)),
+    adminRolesOf: (tenantId, userIds) => adminRolesOf(k, tenantId, userIds),
+    changeRoleMembers: (tenantId, role, change, at, audit) => db.write((trx) => changeRoleMembers(trx, tenantId, role, change, at, audit)),
     async get(tenantId, id) {
       const row = await selectUsers(k).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
       return row ? (await withRoles(k, [row as UserRow]))[0] : undefined;
@@ -243,7 +247,7 @@ export function createUserStore(db: Db): UserStore {
       const rows = await q.orderBy('number').limit(query.limit).execute();
       return withRoles(k, rows as UserRow[]);
     },
-    async update(tenantId, id, expectedRevision, change, audit) {
+    async update(tenantId, id, expectedRevision, change, audit, revoke) {
       try {
         return await db.write(async (trx) => {
           const updated = await trx
@@ -268,6 +272,7 @@ export function createUserStore(db: Db): UserStore {
               ...(change.approved !== undefined && { approved: change.approved ? 1 : 0 }),
               ...(change.passwordHash !== undefined && { password_hash: change.passwordHash }),
               ...(change.externalId !== undefined && { external_id: change.externalId }),
+              ...(change.displayName !== undefined && { display_name: change.displayName }),
               ...(change.employeeNumber !== undefined && { employee_number: change.employeeNumber }),
               ...(change.department !== undefined && { department: change.department }),
             }))
@@ -286,6 +291,7 @@ export function createUserStore(db: Db): UserStore {
               await trx.insertInto('user_roles').values(change.roles.map((role_name) => ({ user_id: id, tenant_id: tenantId, role_name }))).execute();
             }
           }
+          if (revoke) await revokeInvitations(trx, tenantId, id, revoke.cancelMessagesTo);
           await addUsers(trx, tenantId, 0);
           if (audit) await insertAuditEvents(trx, [audit]);
           const row = await selectUsers(trx).where('id', '=', id).executeTakeFirstOrThrow();

@@ -1,4 +1,5 @@
 import type { Actor } from '../credentials/actor.js';
+import { assertPermitted, checkRoleChange } from '../credentials/privileges.js';
 import { DomainError } from '../errors.js';
 import type { CoreDeps, Role } from '../ports.js';
 import { invalidInput } from '../tenants/create-tenant.js';
@@ -24,7 +25,18 @@ export async function createRole(deps: CoreDeps, actor: Actor, tenantId: string,
   const checked = validateRoleBody(input ?? {});
   if (!checked.ok) throw invalidInput(checked.errors);
   const now = deps.clock.now().toISOString();
-  const role: Role = { tenantId, name, description: checked.value.description ?? null, admin: checked.value.admin ?? false, createdAt: now, updatedAt: now };
+  const role: Role = {
+    tenantId,
+    id: deps.ids.uuid(),
+    name,
+    description: checked.value.description ?? null,
+    admin: checked.value.admin ?? false,
+    externalId: null,
+    revision: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  assertPermitted(checkRoleChange(actor, undefined, role));
   if (!(await deps.catalogs.insertRole(role))) {
     const message = `A role named "${name}" already exists.`;
     throw new DomainError('CONFLICT', message, [{ field: 'name', code: 'CONFLICT', message }]);

@@ -1,7 +1,9 @@
 import Type from 'typebox';
+import { auditEvent } from '../audit/audit.js';
 import type { Actor } from '../credentials/actor.js';
+import { assertPermitted, checkRoleChange } from '../credentials/privileges.js';
 import { DomainError } from '../errors.js';
-import type { CatalogStore, Clock, Role, TenantStore } from '../ports.js';
+import type { CatalogStore, Clock, Ids, Role, TenantStore } from '../ports.js';
 import { invalidInput } from '../tenants/create-tenant.js';
 import { loadTenant } from '../tenants/load-tenant.js';
 import { CODE_PATTERN } from '../users/user.js';
@@ -19,17 +21,39 @@ export const RoleBodySchema = Type.Object(
 const validateRoleBody = compileValidator(RoleBodySchema);
 const namePattern = new RegExp(ROLE_NAME_PATTERN);
 
-type Deps = { catalogs: CatalogStore; tenants: TenantStore; clock: Clock };
+type Deps = { catalogs: CatalogStore; tenants: TenantStore; clock: Clock; ids: Ids };
 
-/** Creates or replaces a role; `created` tells which. */
+/**
+ * Creates or replaces a role; `created` tells which. Only a global admin creates a role with
+ * `admin: true` or sets or clears the flag of an existing one (ADMIN_ROLE_FORBIDDEN); a
+ * replacement without `admin` clears it. A change of the flag gives every holder a new
+ * revision. Each creation or change is audited.
+ */
 export async function putRole(deps: Deps, actor: Actor, tenantId: string, name: string, input: unknown): Promise<{ role: Role; created: boolean }> {
   await loadTenant(deps.tenants, actor, 'catalog:write', tenantId);
   if (!namePattern.test(name)) throw invalidInput([{ field: 'name', code: 'INVALID_FIELD', message: `Role names must match ${ROLE_NAME_PATTERN}.` }]);
   const checked = validateRoleBody(input ?? {});
   if (!checked.ok) throw invalidInput(checked.errors);
   const now = deps.clock.now().toISOString();
-  const role: Role = { tenantId, name, description: checked.value.description ?? null, admin: checked.value.admin ?? false, createdAt: now, updatedAt: now };
-  const created = await deps.catalogs.putRole(role);
+  const role: Role = {
+    tenantId,
+    id: deps.ids.uuid(),
+    name,
+    description: checked.value.description ?? null,
+    admin: checked.value.admin ?? false,
+    externalId: null,
+    revision: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const created = await deps.catalogs.putRole(role, (before) => {
+    assertPermitted(checkRoleChange(actor, before, role));
+    // The role's id names it in the audit log, as it outlives a rename; the name is in the detail.
+    if (!before) return [auditEvent(deps, actor, tenantId, 'role.created', role.id, { name, admin: role.admin }, now)];
+    const fields = [...(before.admin !== role.admin ? ['admin'] : []), ...(before.description !== role.description ? ['description'] : [])];
+    if (fields.length === 0) return [];
+    return [auditEvent(deps, actor, tenantId, 'role.updated', before.id, { name, fields, admin: role.admin, ...(fields.includes('admin') && { wasAdmin: before.admin }) }, now)];
+  });
   const [stored] = await deps.catalogs.findRoles(tenantId, [name]);
   return { role: stored ?? role, created };
 }
@@ -46,8 +70,23 @@ export async function getRole(deps: Deps, actor: Actor, tenantId: string, name: 
   return role;
 }
 
-/** Deletes a role; users holding it lose it. */
+/**
+ * Deletes a role; users holding it lose it, and each gets a new revision. Only a global admin
+ * deletes an admin role (ADMIN_ROLE_FORBIDDEN). The deletion is audited with the holders' count.
+ */
 export async function deleteRole(deps: Deps, actor: Actor, tenantId: string, name: string): Promise<void> {
   await loadTenant(deps.tenants, actor, 'catalog:write', tenantId);
-  if (!namePattern.test(name) || !(await deps.catalogs.deleteRole(tenantId, name))) throw new DomainError('NOT_FOUND', 'No such role.');
+  const at = deps.clock.now().toISOString();
+  const deleted =
+    namePattern.test(name) &&
+    (await deps.catalogs.deleteRole(
+      tenantId,
+      name,
+      (before, holders) => {
+        assertPermitted(checkRoleChange(actor, before, undefined));
+        return [auditEvent(deps, actor, tenantId, 'role.deleted', before.id, { name, admin: before.admin, holders }, at)];
+      },
+      at,
+    ));
+  if (!deleted) throw new DomainError('NOT_FOUND', 'No such role.');
 }

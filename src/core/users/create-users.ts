@@ -205,6 +205,7 @@ export async function createUsers(
       lockedOut: draft.lockedOut,
       approved: draft.approved,
       externalId: draft.externalId,
+      displayName: draft.displayName,
       employeeNumber: draft.employeeNumber,
       department: draft.department,
       passwordHash: draft.passwordHash ?? hashes[i] ?? null,
@@ -433,6 +434,7 @@ function toUser(row: NewUser, number: number): User {
     updatedAt: row.updatedAt,
     revision: row.revision,
     externalId: row.externalId,
+    displayName: row.displayName,
     employeeNumber: row.employeeNumber,
     department: row.department,
   };

@@ -1,14 +1,15 @@
 import Type, { type Static } from 'typebox';
 import { auditEvent } from '../audit/audit.js';
 import type { Actor } from '../credentials/actor.js';
+import { assertPermitted, checkUserChange } from '../credentials/privileges.js';
 import { DomainError, type FieldError } from '../errors.js';
-import type { CoreDeps, UserChange } from '../ports.js';
+import type { CoreDeps, InvitationRevocation, UserChange } from '../ports.js';
 import { loadTenant } from '../tenants/load-tenant.js';
 import { compileValidator } from '../validation.js';
 import { checkReferences } from './check-references.js';
 import { UserDraftSchema, type User } from './user.js';
 import { isUserId } from './user-id.js';
-import { checkDraft } from './validate-draft.js';
+import { checkDraft, type CheckedDraft } from './validate-draft.js';
 
 const draftProps = UserDraftSchema.properties;
 
@@ -25,6 +26,7 @@ export const UserPatchSchema = Type.Object(
     lockedOut: Type.Optional(draftProps.lockedOut),
     approved: Type.Optional(draftProps.approved),
     externalId: Type.Optional(Type.Union([draftProps.externalId, Type.Null()])),
+    displayName: Type.Optional(Type.Union([draftProps.displayName, Type.Null()])),
     employeeNumber: Type.Optional(Type.Union([draftProps.employeeNumber, Type.Null()])),
     department: Type.Optional(Type.Union([draftProps.department, Type.Null()])),
   },
@@ -46,9 +48,30 @@ function invalid(errors: FieldError[]): DomainError {
   return new DomainError(first.code, first.message, errors);
 }
 
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/** The fields whose value the patch really changes (a field sent with the value it has is no change); `password` whenever one is set. */
+function changedFields(current: User, patch: UserPatch, draft: CheckedDraft): string[] {
+  const changed: string[] = [];
+  if (patch.userName !== undefined && draft.userName !== current.userName) changed.push('userName');
+  if (patch.email !== undefined && draft.email !== current.email) changed.push('email');
+  if (draft.password !== undefined) changed.push('password');
+  if (patch.lockedOut !== undefined && draft.lockedOut !== current.lockedOut) changed.push('lockedOut');
+  if (patch.approved !== undefined && draft.approved !== current.approved) changed.push('approved');
+  if (patch.roles !== undefined && !sameSet(draft.roles, current.roles)) changed.push('roles');
+  return changed;
+}
+
 /**
  * Changes a user if `expectedRevision` (from `If-Match`) is still current. The merged result
  * passes the same checks as a new user; roles and codes are checked only where they change.
+ * The privilege rule applies: the credentials, email, user name, lock or approval state or
+ * roles of a user holding an admin role are changed only by an actor who may grant that role
+ * (ADMIN_ROLE_FORBIDDEN otherwise). A new email, a password set or a lock-out revokes the
+ * user's pending invitations and cancels the unsent messages that carry one (and, for a new
+ * email, every unsent message to the old address), in the transaction of the change.
  */
 export async function updateUser(
   deps: CoreDeps,
@@ -83,11 +106,17 @@ export async function updateUser(
     lockedOut: patch.lockedOut ?? current.lockedOut,
     approved: patch.approved ?? current.approved,
     externalId: patch.externalId === undefined ? (current.externalId ?? undefined) : (patch.externalId ?? undefined),
+    displayName: patch.displayName === undefined ? (current.displayName ?? undefined) : (patch.displayName ?? undefined),
     employeeNumber: patch.employeeNumber === undefined ? (current.employeeNumber ?? undefined) : (patch.employeeNumber ?? undefined),
     department: patch.department === undefined ? (current.department ?? undefined) : (patch.department ?? undefined),
   });
   if (!checked.ok) throw invalid(checked.errors);
   const draft = checked.draft;
+  // The revision condition of the write makes this read part of it: a user whose roles
+  // change meanwhile (an admin role granted, or its flag set) has a new revision, and the
+  // write is refused as stale.
+  const held = current.roles.length > 0 ? await deps.catalogs.findRoles(tenantId, current.roles) : [];
+  assertPermitted(checkUserChange(actor, held, changedFields(current, patch, draft)));
   const [problems = []] = await checkReferences(deps.catalogs, tenantId, actor, [
     { roles: patch.roles ? draft.roles.filter((role) => !current.roles.includes(role)) : [], access: patch.access ? draft.access : {} },
   ]);
@@ -103,6 +132,7 @@ export async function updateUser(
   if (patch.lockedOut !== undefined) change.lockedOut = draft.lockedOut;
   if (patch.approved !== undefined) change.approved = draft.approved;
   if (patch.externalId !== undefined) change.externalId = draft.externalId;
+  if (patch.displayName !== undefined) change.displayName = draft.displayName;
   if (patch.employeeNumber !== undefined) change.employeeNumber = draft.employeeNumber;
   if (patch.department !== undefined) change.department = draft.department;
   if (draft.password !== undefined) change.passwordHash = await deps.hasher.hash(draft.password);
@@ -110,7 +140,10 @@ export async function updateUser(
   // Names of the fields changed, never their values: the audit log holds no password or hash.
   const fields = Object.keys(change).filter((f) => f !== 'updatedAt' && !f.endsWith('Key')).map((f) => (f === 'passwordHash' ? 'password' : f)).sort();
   const audit = auditEvent(deps, actor, tenantId, 'user.updated', id, { fields }, change.updatedAt);
-  const result = await deps.users.update(tenantId, id, expectedRevision, change, audit);
+  const emailChanged = change.email !== undefined && change.email !== current.email;
+  const revokes = emailChanged || change.passwordHash !== undefined || (change.lockedOut === true && !current.lockedOut);
+  const revocation: InvitationRevocation | undefined = revokes ? (emailChanged ? { cancelMessagesTo: current.email } : {}) : undefined;
+  const result = await deps.users.update(tenantId, id, expectedRevision, change, audit, revocation);
   switch (result.status) {
     case 'updated':
       return result.user;

@@ -25,11 +25,14 @@ export const USER_FILTER_ATTRIBUTES = {
   'name.givenName': 'text',
   'name.familyName': 'text',
   'name.formatted': 'text',
+  displayName: 'text',
   phoneNumber: 'exact',
   employeeNumber: 'exact',
   department: 'text',
   /** A role the user holds (any of them). */
   role: 'exact',
+  /** The id of a role the user holds (any of them): a directory group's id. */
+  roleId: 'exact',
   lockedOut: 'boolean',
   createdAt: 'timestamp',
   updatedAt: 'timestamp',
@@ -43,14 +46,16 @@ export const OPTIONAL_USER_ATTRIBUTES: ReadonlySet<UserFilterAttribute> = new Se
   'name.givenName',
   'name.familyName',
   'name.formatted',
+  'displayName',
   'phoneNumber',
   'employeeNumber',
   'department',
   'role',
+  'roleId',
 ]);
 
 /** What a page of users may be sorted by: every attribute with one value per user. */
-export type UserSortAttribute = Exclude<UserFilterAttribute, 'role'>;
+export type UserSortAttribute = Exclude<UserFilterAttribute, 'role' | 'roleId'>;
 
 export const COMPARISONS = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le'] as const;
 export type Comparison = (typeof COMPARISONS)[number];
@@ -151,5 +156,5 @@ function comparison(n: Record<string, unknown>): UserFilter {
 
 /** Whether `value` names an attribute users can be sorted by. */
 export function isUserSortAttribute(value: unknown): value is UserSortAttribute {
-  return isAttribute(value) && value !== 'role';
+  return isAttribute(value) && value !== 'role' && value !== 'roleId';
 }

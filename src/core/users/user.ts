@@ -63,6 +63,9 @@ export const UserDraftSchema = Type.Object(
     externalId: Type.Optional(
       Type.String({ minLength: 1, maxLength: EXTERNAL_ID_MAX, description: "The provisioning client's own identifier for this user (SCIM `externalId`): unique in the tenant, compared exactly." }),
     ),
+    displayName: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 2 * NAME_MAX + 1, description: 'The name the user is shown by (SCIM `displayName`), apart from `name.formatted`.' }),
+    ),
     employeeNumber: Type.Optional(Type.String({ minLength: 1, maxLength: ATTRIBUTE_MAX, description: 'Free text, as the directory holds it.' })),
     department: Type.Optional(
       Type.String({ minLength: 1, maxLength: ATTRIBUTE_MAX, description: 'Free text, as the directory holds it; not checked against the department codes of `access.departmentId`.' }),
@@ -103,6 +106,8 @@ export interface User {
   revision: number;
   /** The provisioning client's own id for the user; unique in the tenant. */
   externalId: string | null;
+  /** The name the user is shown by (SCIM `displayName`), apart from `name.formatted`. */
+  displayName: string | null;
   employeeNumber: string | null;
   department: string | null;
 }

@@ -27,6 +27,7 @@ export interface CheckedDraft {
   lockedOut: boolean;
   approved: boolean;
   externalId: string | null;
+  displayName: string | null;
   employeeNumber: string | null;
   department: string | null;
 }
@@ -71,6 +72,7 @@ export function checkDraft(tenant: Tenant, input: unknown): { ok: true; draft: C
     ...textProblems('name.formatted', d.name?.formatted),
     ...(d.roles ?? []).flatMap((role, i) => textProblems(`roles.${i}`, role)),
     ...textProblems('externalId', d.externalId),
+    ...textProblems('displayName', d.displayName),
     ...textProblems('employeeNumber', d.employeeNumber),
     ...textProblems('department', d.department),
   ];
@@ -111,6 +113,7 @@ export function checkDraft(tenant: Tenant, input: unknown): { ok: true; draft: C
       lockedOut: d.lockedOut ?? false,
       approved: d.approved ?? true,
       externalId: d.externalId ?? null,
+      displayName: d.displayName ?? null,
       employeeNumber: d.employeeNumber ?? null,
       department: d.department ?? null,
     },

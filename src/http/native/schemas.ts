@@ -34,6 +34,7 @@ export const UserSchema = Type.Object(
     updatedAt: Timestamp,
     revision: Type.Integer(),
     externalId: NullableString({ description: "A provisioning client's own id for the user (SCIM externalId); unique in the tenant." }),
+    displayName: NullableString(),
     employeeNumber: NullableString(),
     department: NullableString({ description: 'Free text from the directory; not a department code.' }),
   },
@@ -58,6 +59,7 @@ export function presentUser(user: User) {
     updatedAt: user.updatedAt,
     revision: user.revision,
     externalId: user.externalId,
+    displayName: user.displayName,
     employeeNumber: user.employeeNumber,
     department: user.department,
   };

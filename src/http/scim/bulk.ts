@@ -14,7 +14,7 @@ import { createUsers, MAX_BATCH_SIZE } from '../../core/users/create-users.js';
 import type { UserDraft } from '../../core/users/user.js';
 import { compileValidator } from '../../core/validation.js';
 import { contextOf, type ScimContext } from './context.js';
-import { createScimGroup, deleteScimGroup, patchScimGroup, replaceScimGroup } from './groups.js';
+import { createScimGroup, deleteScimGroup, groupLocation, patchScimGroup, replaceScimGroup } from './groups.js';
 import { ScimProtocolError, scimErrorBody, type ScimErrorBody } from './map-error.js';
 import { BULK_REQUEST, BULK_RESPONSE, BulkRequestSchema, BulkResponseSchema, ScimErrorResponses } from './schemas.js';
 import type { ScimScope } from './index.js';
@@ -149,8 +149,8 @@ async function runOne(ctx: ScimContext, operation: Operation, resolved: Map<stri
       return { ...head, location: `${ctx.base}/Users/${user.id}`, version: userVersion(user), status: '201' };
     }
     const group = await createScimGroup(ctx, operation.data, false);
-    if (operation.bulkId) resolved.set(operation.bulkId, group.role.name);
-    return { ...head, location: `${ctx.base}/Groups/${encodeURIComponent(group.role.name)}`, version: groupVersion(group.role), status: '201' };
+    if (operation.bulkId) resolved.set(operation.bulkId, group.role.id);
+    return { ...head, location: groupLocation(ctx.base, group.role), version: groupVersion(group.role), status: '201' };
   }
   const resourceId = needId();
   if (operation.method === 'DELETE') {
@@ -163,7 +163,7 @@ async function runOne(ctx: ScimContext, operation: Operation, resolved: Map<stri
     return { ...head, location: `${ctx.base}/Users/${user.id}`, version: userVersion(user), status: '200' };
   }
   const group = operation.method === 'PUT' ? await replaceScimGroup(ctx, resourceId, operation.data, ifMatch, false) : await patchScimGroup(ctx, resourceId, operation.data, ifMatch, false);
-  return { ...head, location: `${ctx.base}/Groups/${encodeURIComponent(group.role.name)}`, version: groupVersion(group.role), status: '200' };
+  return { ...head, location: groupLocation(ctx.base, group.role), version: groupVersion(group.role), status: '200' };
 }
 
 function isUserCreation(operation: Operation): boolean {

@@ -67,7 +67,7 @@ function attribute(name: string, type: AttributeType, description: string, optio
 }
 
 const multiValue = (what: string) => [
-  attribute('value', 'string', `The ${what}.`),
+  attribute('value', 'string', `The ${what}: required in every element sent.`, { required: true }),
   attribute('type', 'string', 'Always "work": Muster keeps one.', { canonicalValues: ['work'] }),
   attribute('primary', 'boolean', 'Always true: Muster keeps one.'),
 ];
@@ -76,17 +76,20 @@ const USER_ATTRIBUTES = [
   attribute('userName', 'string', 'Unique in the tenant, compared after Unicode NFKC normalisation and case folding.', { required: true, uniqueness: 'server' }),
   attribute('name', 'complex', "The user's name.", {
     subAttributes: [
-      attribute('formatted', 'string', 'The full name; derived from the parts when not given.'),
+      attribute('formatted', 'string', 'The full name; derived from givenName and familyName when not given. Separate from displayName.'),
       attribute('familyName', 'string', 'Family name, 1–100 characters.'),
       attribute('givenName', 'string', 'Given name, 1–100 characters.'),
     ],
   }),
-  attribute('displayName', 'string', 'The same value as name.formatted.'),
-  attribute('active', 'boolean', 'false locks the user out.'),
+  attribute('displayName', 'string', 'The name the user is shown by; kept apart from name.formatted.'),
+  attribute('active', 'boolean', 'false locks the user out; it cannot be removed (replace it with false instead).'),
   attribute('password', 'string', "Checked against the tenant's password policy and stored only as an argon2id hash.", { mutability: 'writeOnly', returned: 'never' }),
-  attribute('emails', 'complex', 'Muster keeps one address (required, unique in the tenant): the primary one, else the one last set.', {
+  attribute(
+    'emails',
+    'complex',
+    'Muster keeps one address, unique in the tenant: the primary one, else the work one, else the first. Not required when userName is an email address (that address is used); otherwise a user needs one. It cannot be removed, only replaced.',
+    {
     multiValued: true,
-    required: true,
     uniqueness: 'server',
     subAttributes: multiValue('email address'),
   }),
@@ -95,7 +98,7 @@ const USER_ATTRIBUTES = [
     multiValued: true,
     mutability: 'readOnly',
     subAttributes: [
-      attribute('value', 'string', 'The group id (the role name).', { mutability: 'readOnly' }),
+      attribute('value', 'string', "The group's id.", { mutability: 'readOnly' }),
       attribute('$ref', 'reference', 'The group.', { mutability: 'readOnly', referenceTypes: ['Group'] }),
       attribute('display', 'string', 'The role name.', { mutability: 'readOnly' }),
       attribute('type', 'string', 'Always "direct".', { mutability: 'readOnly', canonicalValues: ['direct'] }),
@@ -109,11 +112,15 @@ const ENTERPRISE_ATTRIBUTES = [
 ];
 
 const GROUP_ATTRIBUTES = [
-  attribute('displayName', 'string', 'The role name: letters, digits, spaces and _ . : - (at most 100); it cannot change.', { required: true, caseExact: true, uniqueness: 'server', mutability: 'immutable' }),
+  attribute('displayName', 'string', "The role's name: letters, digits, spaces and _ . : - (at most 100), unique in the tenant; a new one renames the role (its id and members stay).", {
+    required: true,
+    caseExact: true,
+    uniqueness: 'server',
+  }),
   attribute('members', 'complex', 'The users holding the role.', {
     multiValued: true,
     subAttributes: [
-      attribute('value', 'string', 'The user id.', { mutability: 'immutable' }),
+      attribute('value', 'string', 'The user id: a user of the tenant (an unknown id is refused).', { required: true, mutability: 'immutable' }),
       attribute('$ref', 'reference', 'The user.', { mutability: 'immutable', referenceTypes: ['User'] }),
       attribute('display', 'string', "The user's userName.", { mutability: 'readOnly' }),
       attribute('type', 'string', 'Always "User".', { mutability: 'immutable', canonicalValues: ['User'] }),

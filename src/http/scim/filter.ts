@@ -47,7 +47,7 @@ const USER_ATTRIBUTES: Record<string, UserFilterAttribute | 'active'> = {
   id: 'id',
   externalid: 'externalId',
   username: 'userName',
-  displayname: 'name.formatted',
+  displayname: 'displayName',
   'name.formatted': 'name.formatted',
   'name.givenname': 'name.givenName',
   'name.familyname': 'name.familyName',
@@ -58,8 +58,8 @@ const USER_ATTRIBUTES: Record<string, UserFilterAttribute | 'active'> = {
   active: 'active',
   'meta.created': 'createdAt',
   'meta.lastmodified': 'updatedAt',
-  groups: 'role',
-  'groups.value': 'role',
+  groups: 'roleId',
+  'groups.value': 'roleId',
   'groups.display': 'role',
   'enterprise:employeenumber': 'employeeNumber',
   'enterprise:department': 'department',
@@ -198,7 +198,7 @@ export function userFilterFromScim(text: string): UserFilter {
 
 /** Sort keys: every filterable path whose attribute has one value per user (not group membership). */
 const USER_SORT: Record<string, UserSortAttribute | 'active'> = Object.fromEntries(
-  Object.entries(USER_ATTRIBUTES).filter((entry): entry is [string, UserSortAttribute | 'active'] => entry[1] !== 'role'),
+  Object.entries(USER_ATTRIBUTES).filter((entry): entry is [string, UserSortAttribute | 'active'] => entry[1] !== 'role' && entry[1] !== 'roleId'),
 );
 
 /** The core sort for `sortBy`/`sortOrder` (RFC 7644 §3.4.2.3). */

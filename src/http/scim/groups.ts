@@ -1,31 +1,37 @@
 /**
- * /Groups: a SCIM Group is a Muster role, its `id` and `displayName` the role's name, its
- * members the users holding the role. Creating and deleting a group creates and deletes the
- * role (tenant-admin); membership changes change the users' roles through the core, with its
- * rules (an admin role only from a global key). A role's name cannot change, so neither can a
- * group's displayName.
+ * /Groups: a SCIM Group is a Muster role. Its `id` is the role's stable id (issued once, never
+ * given again), its `displayName` the role's name (which a rename changes, keeping the id and
+ * the holders), its `externalId` the directory's own id, its members the users holding the
+ * role. This file only maps SCIM onto the core's groups (core/groups/groups.ts), where the
+ * naming rule, the privilege rule and the audit of every change live.
  */
 import { filter as matcher, type Filter } from 'scim2-parse-filter';
 import Type from 'typebox';
 import { authorize } from '../../core/credentials/actor.js';
 import { DomainError, fieldError, isDomainError } from '../../core/errors.js';
+import {
+  allGroupMembers,
+  createGroup,
+  deleteGroup,
+  getGroup,
+  groupMembersAmong,
+  MAX_MEMBERSHIP_LOOKUPS,
+  MAX_ROLE_MEMBERS_LISTED,
+  searchGroups,
+  updateGroup,
+  type GroupChange,
+  type GroupSortKey,
+} from '../../core/groups/groups.js';
 import type { CoreDeps, Role, RoleMember } from '../../core/ports.js';
-import { createRole } from '../../core/roles/create-role.js';
-import { deleteRole, getRole, listRoles } from '../../core/roles/role-catalog.js';
-import { changeRoleMembers, listRoleMembers, MAX_ROLE_MEMBERS_LISTED } from '../../core/roles/role-members.js';
-import { getUser } from '../../core/users/get-user.js';
 import { contextOf, pageOf, type ScimContext } from './context.js';
 import { invalidFilter, normalisePath, parseScimFilter } from './filter.js';
 import { ScimProtocolError } from './map-error.js';
 import { applyPatch, patchOperations, type PatchOperation } from './patch.js';
 import { project, projectionOf, wantsAttribute, type Projection } from './projection.js';
-import { CORE_GROUP, LIST_RESPONSE, ListQuerySchema, listResponseSchema, PatchRequestSchema, ProjectionQuerySchema, ScimErrorResponses, ScimGroupSchema } from './schemas.js';
+import { CORE_GROUP, LIST_RESPONSE, NotModified, ListQuerySchema, listResponseSchema, PatchRequestSchema, ProjectionQuerySchema, ScimErrorResponses, ScimGroupSchema, SEARCH_REQUEST, SearchRequestSchema } from './schemas.js';
 import type { ScimScope } from './index.js';
 import { attribute, type ScimResource } from './user-mapping.js';
-import { groupVersion, matchesVersion, parseIfMatch, type IfMatch } from './versions.js';
-
-/** Users a group filter may ask about (`members[value eq "…"]`): each is one lookup. */
-const MAX_FILTER_MEMBERS = 50;
+import { groupVersion, matchesVersion, notModified, parseIfMatch, type IfMatch } from './versions.js';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -35,24 +41,26 @@ function invalidValue(field: string, message: string): ScimProtocolError {
   return new ScimProtocolError('INVALID_FIELD', 'invalidValue', message, [fieldError(field, 'INVALID_FIELD', message)]);
 }
 
+export function groupLocation(base: string, role: Role): string {
+  return `${base}/Groups/${encodeURIComponent(role.id)}`;
+}
+
 export function toScimGroup(role: Role, members: readonly RoleMember[] | undefined, base: string): ScimResource {
   return {
     schemas: [CORE_GROUP],
-    id: role.name,
+    id: role.id,
+    ...(role.externalId !== null && { externalId: role.externalId }),
     displayName: role.name,
     ...(members !== undefined &&
       members.length > 0 && { members: members.map((m) => ({ value: m.id, display: m.userName, $ref: `${base}/Users/${m.id}`, type: 'User' })) }),
-    meta: { resourceType: 'Group', created: role.createdAt, lastModified: role.updatedAt, location: `${base}/Groups/${encodeURIComponent(role.name)}`, version: groupVersion(role) },
+    meta: { resourceType: 'Group', created: role.createdAt, lastModified: role.updatedAt, location: groupLocation(base, role), version: groupVersion(role) },
   };
 }
 
-/**
- * Every member of a role, when there are at most MAX_ROLE_MEMBERS_LISTED; past that, tooMany
- * (`mustList`) or undefined (the group is then shown without its members).
- */
-async function allMembers(ctx: ScimContext, name: string, mustList: boolean): Promise<RoleMember[] | undefined> {
-  const members = await listRoleMembers(ctx.core, ctx.actor, ctx.tenantId, name, { limit: MAX_ROLE_MEMBERS_LISTED + 1 });
-  if (members.length <= MAX_ROLE_MEMBERS_LISTED) return members;
+/** Every member of a group; past MAX_ROLE_MEMBERS_LISTED, tooMany (`mustList`) or undefined (shown without members). */
+async function allMembers(ctx: ScimContext, role: Role, mustList: boolean): Promise<RoleMember[] | undefined> {
+  const members = await allGroupMembers(ctx.core, ctx.actor, ctx.tenantId, role);
+  if (members !== 'too-many') return members;
   if (!mustList) return undefined;
   throw new ScimProtocolError('INVALID_FIELD', 'tooMany', `This group has more than ${MAX_ROLE_MEMBERS_LISTED} members: read it with excludedAttributes=members.`);
 }
@@ -68,10 +76,31 @@ function memberIds(value: unknown, field = 'members'): string[] {
   });
 }
 
-/** Changing members reads the group (the role catalog) and writes users' roles. */
-function authorizeMembership(ctx: ScimContext): void {
-  authorize(ctx.actor, 'catalog:read', ctx.tenantId);
-  authorize(ctx.actor, 'users:write', ctx.tenantId);
+/** The core names a group's name `name`; SCIM calls it displayName. */
+async function asGroup<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isDomainError(error) && !(error instanceof ScimProtocolError) && error.errors.some((e) => e.field === 'name')) {
+      const rename = (text: string) => text.replace(/^Role names/, 'Group displayNames').replace(/^A group needs a name/, 'displayName is required').replace(/A role named/, 'A group named');
+      throw new DomainError(error.code, rename(error.message), error.errors.map((e) => (e.field === 'name' ? { ...e, field: 'displayName', message: rename(e.message) } : e)));
+    }
+    throw error;
+  }
+}
+
+function textOrNull(value: unknown, field: string): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string') throw invalidValue(field, `${field} must be a string.`);
+  return value;
+}
+
+function requiredDisplayName(value: unknown): string {
+  if (value === undefined || value === null || value === '') {
+    throw new DomainError('MISSING_REQUIRED_FIELD', 'displayName is required.', [fieldError('displayName', 'MISSING_REQUIRED_FIELD', 'displayName is required.')]);
+  }
+  if (typeof value !== 'string') throw invalidValue('displayName', 'displayName must be a string.');
+  return value;
 }
 
 export interface GroupResult {
@@ -79,41 +108,24 @@ export interface GroupResult {
   members: RoleMember[] | undefined;
 }
 
-export async function readScimGroup(ctx: ScimContext, id: string, withMembers: boolean, mustList = true): Promise<GroupResult> {
-  const role = await getRole(ctx.core, ctx.actor, ctx.tenantId, id);
-  return { role, members: withMembers ? await allMembers(ctx, role.name, mustList) : undefined };
+async function withMembersOf(ctx: ScimContext, role: Role, withMembers: boolean, mustList: boolean): Promise<GroupResult> {
+  return { role, members: withMembers ? await allMembers(ctx, role, mustList) : undefined };
 }
 
-/** POST /Groups: a new role named by displayName, with its first members. */
+export async function readScimGroup(ctx: ScimContext, id: string, withMembers: boolean, mustList = true): Promise<GroupResult> {
+  return withMembersOf(ctx, await getGroup(ctx.core, ctx.actor, ctx.tenantId, id), withMembers, mustList);
+}
+
+/** POST /Groups: a new role named by displayName, with its externalId and first members. */
 export async function createScimGroup(ctx: ScimContext, body: unknown, withMembers = true): Promise<GroupResult> {
   // A caller without the right to write is told so before anything about its body.
   authorize(ctx.actor, 'catalog:write', ctx.tenantId);
   if (!isObject(body)) throw new ScimProtocolError('MALFORMED_JSON', 'invalidSyntax', 'The body must be a SCIM Group object.');
-  const displayName = attribute(body, 'displayName');
-  if (displayName === undefined || displayName === null || displayName === '') {
-    throw new DomainError('MISSING_REQUIRED_FIELD', 'displayName is required.', [fieldError('displayName', 'MISSING_REQUIRED_FIELD', 'displayName is required.')]);
-  }
-  if (typeof displayName !== 'string') throw invalidValue('displayName', 'displayName must be a string.');
+  const name = requiredDisplayName(attribute(body, 'displayName'));
+  const externalId = textOrNull(attribute(body, 'externalId'), 'externalId');
   const members = memberIds(attribute(body, 'members'));
-  try {
-    await createRole(ctx.core, ctx.actor, ctx.tenantId, displayName, {}, members);
-  } catch (error) {
-    // The role's name is the group's displayName.
-    if (isDomainError(error) && error.errors[0]?.field === 'name') {
-      throw new DomainError(error.code, error.message.replace(/^Role names/, 'Group displayNames'), error.errors.map((e) => ({ ...e, field: 'displayName', message: e.message.replace(/^Role names/, 'Group displayNames') })));
-    }
-    throw error;
-  }
-  return readScimGroup(ctx, displayName, withMembers, false);
-}
-
-function readOnlyChanged(before: ScimResource, after: ScimResource): void {
-  if (attribute(after, 'displayName') !== before.displayName) {
-    throw new ScimProtocolError('INVALID_FIELD', 'mutability', "A group's displayName is the name of a Muster role and cannot change: create a new group instead.");
-  }
-  for (const readOnly of ['id', 'meta'] as const) {
-    if (JSON.stringify(before[readOnly]) !== JSON.stringify(after[readOnly])) throw new ScimProtocolError('INVALID_FIELD', 'mutability', `${readOnly} is read-only.`);
-  }
+  const role = await asGroup(() => createGroup(ctx.core, ctx.actor, ctx.tenantId, { name, externalId, members }));
+  return withMembersOf(ctx, role, withMembers, false);
 }
 
 /** The user ids of a member filter such as `value eq "…"` (or several joined by `or`); undefined for any other filter. */
@@ -164,61 +176,75 @@ function membersTouched(operations: readonly PatchOperation[]): { all: boolean; 
   return { all, ids: [...new Set(ids)] };
 }
 
-/** Applies a membership change as a diff of member ids; without one, still checks the right to make it. */
-async function applyMembership(ctx: ScimContext, name: string, before: readonly string[], after: readonly string[]): Promise<void> {
-  const was = new Set(before);
-  const is = new Set(after);
-  const add = after.filter((id) => !was.has(id));
-  const remove = before.filter((id) => !is.has(id));
-  if (add.length > 0 || remove.length > 0) await changeRoleMembers(ctx.core, ctx.actor, ctx.tenantId, name, { add, remove });
-  else authorize(ctx.actor, 'users:write', ctx.tenantId);
+/** The attributes of a Group a client may send (RFC 7643 §4.2 and the common ones). */
+const GROUP_ATTRIBUTES = new Set(['schemas', 'id', 'externalid', 'displayname', 'members', 'meta']);
+
+/** The change that turns `before` (the group as shown) into `after` (as patched or replaced); mutability for read-only attributes. */
+function changeOf(before: ScimResource, after: Record<string, unknown>, replacing: boolean): GroupChange {
+  // A PATCH that names an attribute a group does not have would change nothing: refused. A PUT body's others are ignored.
+  for (const key of replacing ? [] : Object.keys(after)) {
+    if (!GROUP_ATTRIBUTES.has(key.toLowerCase())) throw new ScimProtocolError('INVALID_FIELD', 'invalidPath', `A group has no attribute "${key}".`);
+  }
+  const id = attribute(after, 'id');
+  if (id !== undefined && id !== before.id) throw new ScimProtocolError('INVALID_FIELD', 'mutability', 'id is read-only.');
+  if (!replacing && JSON.stringify(attribute(after, 'meta')) !== JSON.stringify(before.meta)) throw new ScimProtocolError('INVALID_FIELD', 'mutability', 'meta is read-only.');
+  const displayName = attribute(after, 'displayName');
+  if (!replacing && (displayName === undefined || displayName === null || displayName === '')) {
+    throw new ScimProtocolError('INVALID_FIELD', 'mutability', 'displayName is required: a group cannot be without one.');
+  }
+  return { name: requiredDisplayName(displayName), externalId: textOrNull(attribute(after, 'externalId'), 'externalId') };
+}
+
+/** The group's version as the core counts it, once If-Match has been checked against it. */
+function checkedRevision(role: Role, ifMatch: IfMatch | undefined): number {
+  if (!matchesVersion(ifMatch, groupVersion(role))) throw new DomainError('PRECONDITION_FAILED', 'The group has changed since that version (If-Match).');
+  return role.revision;
 }
 
 /**
  * PATCH /Groups/{id}: the operations apply to the group as Muster shows it (with the members
- * they can touch), and the difference in members is applied to the users' roles. This is how
- * Okta and Entra ID push membership: `add` members, `remove` `members[value eq "…"]` or
- * members by value, `replace` members.
+ * they can touch); the difference becomes a core change: a rename, a new externalId, members
+ * given or taken. This is how Okta and Entra ID push groups: `add` members, `remove`
+ * `members[value eq "…"]` or members by value, `replace` members, `replace` displayName (Okta
+ * as `{"id", "displayName"}` without a path).
  */
 export async function patchScimGroup(ctx: ScimContext, id: string, body: unknown, ifMatch: IfMatch | undefined, withMembers = true): Promise<GroupResult> {
-  authorizeMembership(ctx);
+  authorize(ctx.actor, 'catalog:read', ctx.tenantId);
+  authorize(ctx.actor, 'users:write', ctx.tenantId);
   const operations = patchOperations(body).map(normaliseMembers);
-  const role = await getRole(ctx.core, ctx.actor, ctx.tenantId, id);
-  if (!matchesVersion(ifMatch, groupVersion(role))) throw new DomainError('PRECONDITION_FAILED', 'The group has changed since that version (If-Match).');
+  const role = await getGroup(ctx.core, ctx.actor, ctx.tenantId, id);
+  const revision = checkedRevision(role, ifMatch);
   const touched = membersTouched(operations);
   const current = touched.all
-    ? (await allMembers(ctx, role.name, true))!
-    : touched.ids.length > 0
-      ? await listRoleMembers(ctx.core, ctx.actor, ctx.tenantId, role.name, { limit: touched.ids.length, among: touched.ids })
-      : [];
+    ? (await allMembers(ctx, role, true))!
+    : await groupMembersAmong(ctx.core, ctx.actor, ctx.tenantId, role, touched.ids);
   const before: ScimResource = { ...toScimGroup(role, undefined, ctx.base), members: current.map((m) => ({ value: m.id })) };
   const after = applyPatch(before, operations);
-  readOnlyChanged(before, after);
-  await applyMembership(ctx, role.name, current.map((m) => m.id), memberIds(attribute(after, 'members')));
-  return readScimGroup(ctx, role.name, withMembers, false);
+  const change = changeOf(before, after, false);
+  const wanted = memberIds(attribute(after, 'members'));
+  const diff = { add: wanted.filter((m) => !current.some((c) => c.id === m)), remove: current.map((c) => c.id).filter((m) => !wanted.includes(m)) };
+  const updated = await asGroup(() => updateGroup(ctx.core, ctx.actor, ctx.tenantId, role.id, { ...change, members: diff }, revision));
+  return withMembersOf(ctx, updated, withMembers, false);
 }
 
-/** PUT /Groups/{id}: the members become exactly those given; the displayName must stay. */
+/** PUT /Groups/{id}: displayName (a new one renames), externalId (absent clears it) and the members become exactly those given. */
 export async function replaceScimGroup(ctx: ScimContext, id: string, body: unknown, ifMatch: IfMatch | undefined, withMembers = true): Promise<GroupResult> {
-  authorizeMembership(ctx);
+  authorize(ctx.actor, 'catalog:read', ctx.tenantId);
+  authorize(ctx.actor, 'users:write', ctx.tenantId);
   if (!isObject(body)) throw new ScimProtocolError('MALFORMED_JSON', 'invalidSyntax', 'The body must be a SCIM Group object.');
-  const role = await getRole(ctx.core, ctx.actor, ctx.tenantId, id);
-  if (!matchesVersion(ifMatch, groupVersion(role))) throw new DomainError('PRECONDITION_FAILED', 'The group has changed since that version (If-Match).');
-  const displayName = attribute(body, 'displayName');
-  if (displayName !== undefined && displayName !== role.name) readOnlyChanged({ schemas: [], displayName: role.name }, { schemas: [], displayName });
-  const wanted = memberIds(attribute(body, 'members'));
-  const current = (await allMembers(ctx, role.name, true))!;
-  await applyMembership(ctx, role.name, current.map((m) => m.id), wanted);
-  return readScimGroup(ctx, role.name, withMembers, false);
+  const role = await getGroup(ctx.core, ctx.actor, ctx.tenantId, id);
+  const revision = checkedRevision(role, ifMatch);
+  const change = changeOf(toScimGroup(role, undefined, ctx.base), body, true);
+  const members = memberIds(attribute(body, 'members'));
+  const updated = await asGroup(() => updateGroup(ctx.core, ctx.actor, ctx.tenantId, role.id, { ...change, members: { set: members } }, revision));
+  return withMembersOf(ctx, updated, withMembers, false);
 }
 
 export async function deleteScimGroup(ctx: ScimContext, id: string, ifMatch: IfMatch | undefined): Promise<void> {
   authorize(ctx.actor, 'catalog:write', ctx.tenantId);
-  if (ifMatch !== undefined) {
-    const role = await getRole(ctx.core, ctx.actor, ctx.tenantId, id);
-    if (!matchesVersion(ifMatch, groupVersion(role))) throw new DomainError('PRECONDITION_FAILED', 'The group has changed since that version (If-Match).');
-  }
-  await deleteRole(ctx.core, ctx.actor, ctx.tenantId, id);
+  let revision: number | undefined;
+  if (ifMatch !== undefined) revision = checkedRevision(await getGroup(ctx.core, ctx.actor, ctx.tenantId, id), ifMatch);
+  await deleteGroup(ctx.core, ctx.actor, ctx.tenantId, id, revision);
 }
 
 /** Group attributes a filter may name; `members` only as `members[value eq "…"]` or `members.value eq "…"`. */
@@ -249,56 +275,46 @@ function memberIdsOfGroupFilter(node: Filter): string[] {
   }
 }
 
-/**
- * The groups matching a filter. The roles of a tenant are a short catalog, read whole and
- * filtered here with `scim2-parse-filter`'s matcher (displayName compares exactly, as role
- * names do); a `members` condition is answered by reading the roles of the users it names.
- */
-async function matchingRoles(ctx: ScimContext, filterText: string | undefined): Promise<Role[]> {
-  const roles = await listRoles(ctx.core, ctx.actor, ctx.tenantId);
-  if (filterText === undefined || filterText.trim() === '') return roles;
-  const ast = parseScimFilter(filterText);
-  const asked = [...new Set(memberIdsOfGroupFilter(ast))];
-  if (asked.length > MAX_FILTER_MEMBERS) throw invalidFilter(`A group filter may name at most ${MAX_FILTER_MEMBERS} members.`);
-  const holders = new Map<string, string[]>();
-  for (const userId of asked) {
-    try {
-      for (const role of (await getUser(ctx.core, ctx.tenantId, ctx.actor, userId)).roles) holders.set(role, [...(holders.get(role) ?? []), userId]);
-    } catch (error) {
-      if (!(isDomainError(error) && error.code === 'NOT_FOUND')) throw error;
-    }
-  }
-  const test = matcher(ast);
-  return roles.filter((role) => test({ ...toScimGroup(role, undefined, ctx.base), members: (holders.get(role.name) ?? []).map((value) => ({ value })) }));
-}
+const SORT_KEYS: Record<string, GroupSortKey> = { id: 'id', displayname: 'name', externalid: 'externalId', 'meta.created': 'createdAt', 'meta.lastmodified': 'updatedAt' };
 
-function sortRoles(roles: Role[], sortBy: string | undefined, sortOrder: string | undefined): Role[] {
+function sortOf(sortBy: string | undefined, sortOrder: string | undefined): { sortBy?: GroupSortKey; descending: boolean } {
   const order = sortOrder?.toLowerCase();
   if (order !== undefined && order !== 'ascending' && order !== 'descending') throw invalidValue('sortOrder', 'sortOrder must be "ascending" or "descending".');
-  if (sortBy === undefined || sortBy === '') return roles;
-  const path = normalisePath(sortBy);
-  const key: Record<string, (r: Role) => string> = { id: (r) => r.name, displayname: (r) => r.name, 'meta.created': (r) => r.createdAt, 'meta.lastmodified': (r) => r.updatedAt };
-  const of = key[path];
-  if (!of) throw invalidValue('sortBy', `Groups cannot be sorted by "${sortBy}".`);
-  const sign = order === 'descending' ? -1 : 1;
-  return [...roles].sort((a, b) => (of(a) < of(b) ? -sign : of(a) > of(b) ? sign : 0));
+  if (sortBy === undefined || sortBy === '') return { descending: order === 'descending' };
+  const key = SORT_KEYS[normalisePath(sortBy)];
+  if (!key) throw invalidValue('sortBy', `Groups cannot be sorted by "${sortBy}".`);
+  return { sortBy: key, descending: order === 'descending' };
 }
 
-export async function searchScimGroups(
-  ctx: ScimContext,
-  params: { filter?: string | undefined; startIndex?: unknown; count?: unknown; sortBy?: string | undefined; sortOrder?: string | undefined },
-  projection: Projection,
-) {
-  const roles = sortRoles(await matchingRoles(ctx, params.filter), params.sortBy, params.sortOrder);
+function optionalText(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw invalidValue(field, `${field} must be a string.`);
+  return value;
+}
+
+/**
+ * A ListResponse of the groups matching a filter: the filter is checked here and evaluated by
+ * `scim2-parse-filter`'s matcher over each group as SCIM shows it (displayName compares
+ * exactly, as role names do); the core reads, pages and sorts the roles and the memberships asked about.
+ */
+export async function searchScimGroups(ctx: ScimContext, params: { filter?: unknown; startIndex?: unknown; count?: unknown; sortBy?: unknown; sortOrder?: unknown }, projection: Projection) {
+  const filterText = optionalText(params.filter, 'filter');
+  const ast = filterText === undefined || filterText.trim() === '' ? undefined : parseScimFilter(filterText);
+  const asked = ast ? [...new Set(memberIdsOfGroupFilter(ast))] : [];
+  if (asked.length > MAX_MEMBERSHIP_LOOKUPS) throw invalidFilter(`A group filter may name at most ${MAX_MEMBERSHIP_LOOKUPS} members.`);
+  const test = ast ? matcher(ast) : undefined;
   const page = pageOf(params.startIndex, params.count);
-  const shown = roles.slice(page.startIndex - 1, page.startIndex - 1 + page.count);
+  const { roles, total } = await searchGroups(ctx.core, ctx.actor, ctx.tenantId, {
+    ...(test && { matches: (role: Role, memberIds: readonly string[]) => test({ ...toScimGroup(role, undefined, ctx.base), members: memberIds.map((value) => ({ value })) }) }),
+    membersAsked: asked,
+    ...sortOf(optionalText(params.sortBy, 'sortBy'), optionalText(params.sortOrder, 'sortOrder')),
+    offset: page.startIndex - 1,
+    limit: page.count,
+  });
   const withMembers = wantsAttribute(projection, 'members');
   const resources: ScimResource[] = [];
-  for (const role of shown) {
-    const members = withMembers ? await allMembers(ctx, role.name, true) : undefined;
-    resources.push(project(toScimGroup(role, members, ctx.base), projection));
-  }
-  return { schemas: [LIST_RESPONSE], totalResults: roles.length, startIndex: page.startIndex, itemsPerPage: resources.length, Resources: resources };
+  for (const role of roles) resources.push(project(toScimGroup(role, withMembers ? await allMembers(ctx, role, true) : undefined, ctx.base), projection));
+  return { schemas: [LIST_RESPONSE], totalResults: total, startIndex: page.startIndex, itemsPerPage: resources.length, Resources: resources };
 }
 
 const tags = ['scim'];
@@ -316,12 +332,33 @@ export function groupRoutes(app: ScimScope, core: CoreDeps): void {
     },
   });
 
+  app.post('/Groups/.search', {
+    schema: { tags, summary: 'Search groups with a SearchRequest body (SCIM)', body: SearchRequestSchema, response: { 200: listResponseSchema(ScimGroupSchema), ...GroupResponses } },
+    handler: async (request, reply) => {
+      const body = request.body as Record<string, unknown> | null;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ScimProtocolError('MALFORMED_JSON', 'invalidSyntax', 'The body must be a SearchRequest object.');
+      const schemas = body.schemas;
+      if (schemas !== undefined && !(Array.isArray(schemas) && schemas.includes(SEARCH_REQUEST))) {
+        throw new ScimProtocolError('INVALID_FIELD', 'invalidSyntax', `A search body names the schema ${SEARCH_REQUEST}.`);
+      }
+      const list = (value: unknown, field: string) => {
+        if (value === undefined || value === null) return undefined;
+        if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw invalidValue(field, `${field} must be a list of attribute names.`);
+        return value as string[];
+      };
+      const projection = projectionOf(list(body.attributes, 'attributes'), list(body.excludedAttributes, 'excludedAttributes'));
+      return reply.code(200).send(await searchScimGroups(contextOf(request, core), body, projection));
+    },
+  });
+
   app.get('/Groups/:id', {
-    schema: { tags, summary: 'Read a group (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, response: { 200: ScimGroupSchema, ...GroupResponses } },
+    schema: { tags, summary: 'Read a group (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, response: { 200: ScimGroupSchema, 304: NotModified, ...GroupResponses } },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const projection = projectionOf(request.query.attributes, request.query.excludedAttributes);
-      const group = await readScimGroup(ctx, request.params.id, wantsAttribute(projection, 'members'));
+      const role = await getGroup(ctx.core, ctx.actor, ctx.tenantId, request.params.id);
+      if (notModified(request.headers['if-none-match'], groupVersion(role))) return reply.code(304).header('etag', groupVersion(role)).send(null);
+      const group = await withMembersOf(ctx, role, wantsAttribute(projection, 'members'), true);
       return reply.header('etag', groupVersion(group.role)).send(show(ctx, group, projection));
     },
   });
@@ -335,14 +372,14 @@ export function groupRoutes(app: ScimScope, core: CoreDeps): void {
       const group = await createScimGroup(ctx, request.body, wantsAttribute(projection, 'members'));
       return reply
         .code(201)
-        .header('location', `${ctx.base}/Groups/${encodeURIComponent(group.role.name)}`)
+        .header('location', groupLocation(ctx.base, group.role))
         .header('etag', groupVersion(group.role))
         .send(show(ctx, group, projection));
     },
   });
 
   app.patch('/Groups/:id', {
-    schema: { tags, summary: 'Change group membership with PatchOp operations (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: PatchRequestSchema, response: { 200: ScimGroupSchema, ...GroupResponses } },
+    schema: { tags, summary: 'Change a group (its displayName, externalId and members) with PatchOp operations (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: PatchRequestSchema, response: { 200: ScimGroupSchema, ...GroupResponses } },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const projection = projectionOf(request.query.attributes, request.query.excludedAttributes);
@@ -352,7 +389,7 @@ export function groupRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.put('/Groups/:id', {
-    schema: { tags, summary: 'Replace the members of a group (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: ScimGroupSchema, response: { 200: ScimGroupSchema, ...GroupResponses } },
+    schema: { tags, summary: 'Replace a group: its displayName, externalId and members (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: ScimGroupSchema, response: { 200: ScimGroupSchema, ...GroupResponses } },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const projection = projectionOf(request.query.attributes, request.query.excludedAttributes);

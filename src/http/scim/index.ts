@@ -10,6 +10,7 @@ import type { Authenticator } from '../../core/credentials/api-keys.js';
 import { DomainError } from '../../core/errors.js';
 import type { CoreDeps } from '../../core/ports.js';
 import { requireActor } from '../shared/authenticate.js';
+import { publicBase } from '../shared/public-url.js';
 import { registerJsonBodyParser } from '../shared/json-body.js';
 import { bulkRoutes, MAX_BULK_PAYLOAD_BYTES } from './bulk.js';
 import { SCIM_PREFIX } from './context.js';
@@ -17,6 +18,7 @@ import { discoveryRoutes } from './discovery.js';
 import { groupRoutes } from './groups.js';
 import { scimErrorBody } from './map-error.js';
 import { SCIM_MEDIA_TYPE } from './schemas.js';
+import { unsupportedRoutes } from './unsupported.js';
 import { userRoutes } from './users.js';
 import { renderErrorsWith } from '../shared/error-handler.js';
 
@@ -64,7 +66,7 @@ export async function scimApi(root: FastifyInstance, options: ScimOptions): Prom
       scimMediaType(scope);
 
       await scope.register(async (open) => {
-        discoveryRoutes(open.withTypeProvider<TypeBoxTypeProvider>() as ScimScope, (request) => `${request.protocol}://${request.host}${SCIM_PREFIX}`);
+        discoveryRoutes(open.withTypeProvider<TypeBoxTypeProvider>() as ScimScope, (request) => `${publicBase(request)}${SCIM_PREFIX}`);
       });
 
       await scope.register(async (guarded) => {
@@ -73,6 +75,7 @@ export async function scimApi(root: FastifyInstance, options: ScimOptions): Prom
         userRoutes(app, options.core);
         groupRoutes(app, options.core);
         bulkRoutes(app, options.core);
+        unsupportedRoutes(app);
       });
     },
     { prefix: SCIM_PREFIX },

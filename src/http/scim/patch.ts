@@ -10,7 +10,7 @@ import Type from 'typebox';
 import { fieldError } from '../../core/errors.js';
 import { compileValidator } from '../../core/validation.js';
 import { ScimProtocolError } from './map-error.js';
-import { PATCH_OP } from './schemas.js';
+import { ENTERPRISE_USER, PATCH_OP } from './schemas.js';
 
 /** The most operations one PATCH may carry. */
 export const MAX_PATCH_OPERATIONS = 1000;
@@ -99,10 +99,65 @@ export function patchOperations(body: unknown): PatchOperation[] {
   });
 }
 
-/** The resource after the operations; the input is not changed. */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const ENTERPRISE_KEY = ENTERPRISE_USER.toLowerCase();
+
+/** The extension's attributes as a value gives them, names spelt canonically; invalidValue when it is not an object. */
+function extensionAttributes(value: unknown): Record<string, unknown> {
+  if (!isObject(value)) throw new ScimProtocolError('INVALID_FIELD', 'invalidValue', `The value of ${ENTERPRISE_USER} must be an object of its attributes.`);
+  return Object.fromEntries(Object.entries(value).map(([key, v]) => [canonicalSegment(key), v]));
+}
+
+/**
+ * The resource with the enterprise extension as a whole removed, or with the given attributes
+ * added or replaced in it (RFC 7644 §3.5.2.1, §3.5.2.3: attributes of a complex value not
+ * given are left as they are; a null value unassigns one).
+ */
+function withExtension<T extends Record<string, unknown>>(resource: T, op: PatchOperation['op'], attributes: Record<string, unknown> | undefined): T {
+  const key = Object.keys(resource).find((k) => k.toLowerCase() === ENTERPRISE_KEY);
+  const { [key ?? ENTERPRISE_USER]: existing, ...others } = resource as Record<string, unknown>;
+  if (op === 'remove' || attributes === undefined) return others as T;
+  const merged = { ...(isObject(existing) ? existing : {}), ...attributes };
+  for (const [name, value] of Object.entries(merged)) if (value === null) delete merged[name];
+  return { ...others, [ENTERPRISE_USER]: merged } as unknown as T;
+}
+
+/**
+ * The enterprise extension named as a whole (a path that is its URN, or its URN as a key of a
+ * path-less value) is applied here: `scim-patch` would split the URN at its last colon and
+ * lose the change. The rest of the operation is left for `scim-patch`.
+ */
+function applyExtension<T extends Record<string, unknown>>(resource: T, operation: PatchOperation): { resource: T; rest: PatchOperation | undefined } {
+  if (operation.path !== undefined && operation.path.toLowerCase() === ENTERPRISE_KEY) {
+    return { resource: withExtension(resource, operation.op, operation.op === 'remove' ? undefined : extensionAttributes(operation.value)), rest: undefined };
+  }
+  if (operation.path === undefined && isObject(operation.value)) {
+    const key = Object.keys(operation.value).find((k) => k.toLowerCase() === ENTERPRISE_KEY);
+    if (key !== undefined) {
+      const { [key]: extension, ...others } = operation.value;
+      const patched = withExtension(resource, operation.op, extensionAttributes(extension));
+      return { resource: patched, rest: Object.keys(others).length > 0 ? { ...operation, value: others } : undefined };
+    }
+  }
+  return { resource, rest: operation };
+}
+
+/** The resource after the operations, applied in order; the input is not changed. */
 export function applyPatch<T extends Record<string, unknown>>(resource: T, operations: readonly PatchOperation[]): T {
+  let patched = resource;
+  for (const operation of operations) {
+    const applied = applyExtension(patched, operation);
+    patched = applied.rest ? applyOne(applied.resource, applied.rest) : applied.resource;
+  }
+  return patched;
+}
+
+function applyOne<T extends Record<string, unknown>>(resource: T, operation: PatchOperation): T {
   try {
-    return scimPatch(resource as unknown as PatchableResource, operations as ScimPatchOperation[], { mutateDocument: false, treatMissingAsAdd: true }) as unknown as T;
+    return scimPatch(resource as unknown as PatchableResource, [operation as ScimPatchOperation], { mutateDocument: false, treatMissingAsAdd: true }) as unknown as T;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof NoTarget || error instanceof NoPathInScimPatchOp) throw new ScimProtocolError('INVALID_FIELD', 'noTarget', message);

@@ -54,10 +54,14 @@ export const ScimUserSchema = Type.Object({
 export const ScimGroupSchema = Type.Object({
   schemas: Type.Array(Str),
   id: Opt(Str),
+  externalId: Opt(Str),
   displayName: Opt(Str),
   members: Opt(Type.Array(Reference)),
   meta: Opt(MetaSchema),
 });
+
+/** A read whose If-None-Match names the current version (RFC 7644 §3.14): no body. */
+export const NotModified = Type.Null({ description: 'Not Modified: If-None-Match names the current version (ETag).' });
 
 export const ScimErrorSchema = Type.Object({
   schemas: Type.Array(Str),

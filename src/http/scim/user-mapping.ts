@@ -2,8 +2,8 @@
  * SCIM User ⇄ Muster user. Mapping only: what SCIM says becomes a core draft or a core change,
  * and the core decides whether it is valid.
  *
- * - `userName`, `externalId`, `name.{givenName,familyName,formatted}` map one to one;
- *   `displayName` is another name for `name.formatted`.
+ * - `userName`, `externalId`, `displayName`, `name.{givenName,familyName,formatted}` map one
+ *   to one (`displayName` and `name.formatted` are two fields, RFC 7643 §4.1.1).
  * - Muster holds one email and one phone number, shown back as `type: "work", primary: true`.
  *   Of several emails it keeps the one marked primary, else the work address, else the first;
  *   of several phone numbers the primary one, else the one the request set anew (Entra ID
@@ -12,7 +12,7 @@
  * - `active: false` is a locked-out user. Entra ID's string booleans ("True", "False") are read
  *   as booleans.
  * - The enterprise extension's `employeeNumber` and `department` are free text.
- * - `groups` are the roles the user holds: read-only here, changed through /Groups.
+ * - `groups` are the roles the user holds (by the role's stable id): read-only here, changed through /Groups.
  */
 import { DomainError, fieldError } from '../../core/errors.js';
 import type { UserPatch } from '../../core/users/update-user.js';
@@ -32,6 +32,7 @@ export interface ScimUserFields {
   userName: string | undefined;
   email: string | undefined;
   name: UserName;
+  displayName: string | null;
   phoneNumber: string | null;
   externalId: string | null;
   employeeNumber: string | null;
@@ -89,8 +90,11 @@ function pickValue(object: Record<string, unknown>, name: string, current: strin
     if (!isObject(item)) throw invalidValue(name, `${name}[${i}] must be an object with a value.`);
     const ours = shown.includes(JSON.stringify(item));
     const type = attribute(item, 'type');
+    // `value` is the one required sub-attribute (as /Schemas says): an element without one is refused, not skipped.
+    const value = text(item, 'value', `${name}.value`);
+    if (value === undefined) throw invalidValue(`${name}.value`, `${name}[${i}].value is required.`);
     return {
-      value: text(item, 'value', `${name}.value`),
+      value,
       primary: !ours && scimBoolean(attribute(item, 'primary'), `${name}.primary`) === true,
       work: typeof type === 'string' && type.toLowerCase() === 'work',
     };
@@ -110,18 +114,13 @@ function nameOf(resource: Record<string, unknown>, before?: ScimResource): UserN
   const givenName = text(parts, 'givenName', 'name.givenName');
   const familyName = text(parts, 'familyName', 'name.familyName');
   let formatted = text(parts, 'formatted', 'name.formatted');
-  const displayName = text(resource, 'displayName');
   if (before) {
-    // A PATCH changed the resource Muster showed: a new displayName is the new formatted name,
-    // and a formatted name Muster had derived from the parts is derived again from the new parts.
+    // A PATCH changed the resource Muster showed: a formatted name Muster had derived from the
+    // parts is derived again from the new parts.
     const old = nameOf(before);
-    const oldDisplay = text(before, 'displayName');
-    if (displayName !== oldDisplay && formatted === old.formatted) formatted = displayName;
-    else if (formatted === old.formatted && formatted === formatName({ givenName: old.givenName, familyName: old.familyName })) {
+    if (formatted === old.formatted && formatted === formatName({ givenName: old.givenName, familyName: old.familyName })) {
       if (givenName !== old.givenName || familyName !== old.familyName) formatted = undefined;
     }
-  } else {
-    formatted ??= displayName;
   }
   if (givenName !== undefined) name.givenName = givenName;
   if (familyName !== undefined) name.familyName = familyName;
@@ -144,6 +143,7 @@ export function scimUserFields(resource: unknown, current?: User, before?: ScimR
     userName: text(resource, 'userName'),
     email: pickValue(resource, 'emails', current?.email, before, true),
     name: nameOf(resource, before),
+    displayName: text(resource, 'displayName') ?? null,
     phoneNumber: pickValue(resource, 'phoneNumbers', current?.phoneNumber, before, false) ?? null,
     externalId: text(resource, 'externalId') ?? null,
     employeeNumber: text(extension, 'employeeNumber', `${ENTERPRISE_USER}:employeeNumber`) ?? null,
@@ -164,6 +164,24 @@ function emailOf(fields: ScimUserFields): string {
   return email;
 }
 
+/** What a User (RFC 7643 §4.1, §4.3) may hold: the attributes Muster keeps, and those it accepts and ignores (lower case). */
+const USER_SHAPE = {
+  kept: ['schemas', 'id', 'externalid', 'username', 'name', 'displayname', 'active', 'password', 'emails', 'phonenumbers', 'groups', 'meta', ENTERPRISE_USER.toLowerCase()],
+  ignored: ['nickname', 'profileurl', 'title', 'usertype', 'preferredlanguage', 'locale', 'timezone', 'addresses', 'ims', 'photos', 'entitlements', 'roles', 'x509certificates'],
+  name: ['formatted', 'givenname', 'familyname', 'middlename', 'honorificprefix', 'honorificsuffix'],
+  enterprise: ['employeenumber', 'department', 'costcenter', 'organization', 'division', 'manager'],
+};
+
+/** The attributes of a User resource (its name's and its enterprise extension's included) that no User schema has. */
+export function unknownUserAttributes(resource: Record<string, unknown>): string[] {
+  const unknown = Object.keys(resource).filter((key) => !USER_SHAPE.kept.includes(key.toLowerCase()) && !USER_SHAPE.ignored.includes(key.toLowerCase()));
+  const name = attribute(resource, 'name');
+  if (isObject(name)) unknown.push(...Object.keys(name).filter((key) => !USER_SHAPE.name.includes(key.toLowerCase())).map((key) => `name.${key}`));
+  const enterprise = attribute(resource, ENTERPRISE_USER);
+  if (isObject(enterprise)) unknown.push(...Object.keys(enterprise).filter((key) => !USER_SHAPE.enterprise.includes(key.toLowerCase())).map((key) => `${ENTERPRISE_USER}:${key}`));
+  return unknown;
+}
+
 /** A core draft for a new user. */
 export function draftFromScim(body: unknown): UserDraft {
   const fields = scimUserFields(body);
@@ -172,6 +190,7 @@ export function draftFromScim(body: unknown): UserDraft {
   }
   const draft: UserDraft = { userName: fields.userName, email: emailOf(fields) };
   if (Object.keys(fields.name).length > 0) draft.name = fields.name;
+  if (fields.displayName !== null) draft.displayName = fields.displayName;
   if (fields.phoneNumber !== null) draft.phoneNumber = fields.phoneNumber;
   if (fields.externalId !== null) draft.externalId = fields.externalId;
   if (fields.employeeNumber !== null) draft.employeeNumber = fields.employeeNumber;
@@ -199,6 +218,7 @@ export function changeFromScim(current: User, fields: ScimUserFields): UserPatch
   const email = fields.email ?? current.email;
   if (email !== current.email) change.email = email;
   if (!sameName(fields.name, current.name)) change.name = fields.name;
+  if (fields.displayName !== current.displayName) change.displayName = fields.displayName;
   if (fields.phoneNumber !== current.phoneNumber) change.phoneNumber = fields.phoneNumber;
   if (fields.externalId !== current.externalId) change.externalId = fields.externalId;
   if (fields.employeeNumber !== current.employeeNumber) change.employeeNumber = fields.employeeNumber;
@@ -208,8 +228,15 @@ export function changeFromScim(current: User, fields: ScimUserFields): UserPatch
   return change;
 }
 
-/** A Muster user as a SCIM User; `base` is the absolute URL of /scim/v2. */
-export function toScimUser(user: User, base: string): ScimResource {
+/**
+ * A Muster user as a SCIM User; `base` is the absolute URL of /scim/v2, `roleIds` the id of
+ * each role by name (a group's id), for the roles the user holds.
+ */
+export function toScimUser(user: User, base: string, roleIds: ReadonlyMap<string, string>): ScimResource {
+  const groups = user.roles.flatMap((role) => {
+    const id = roleIds.get(role);
+    return id === undefined ? [] : [{ value: id, display: role, $ref: `${base}/Groups/${encodeURIComponent(id)}`, type: 'direct' }];
+  });
   const name: Record<string, string> = {};
   if (user.name.formatted !== undefined) name.formatted = user.name.formatted;
   if (user.name.familyName !== undefined) name.familyName = user.name.familyName;
@@ -224,13 +251,11 @@ export function toScimUser(user: User, base: string): ScimResource {
     ...(user.externalId !== null && { externalId: user.externalId }),
     userName: user.userName,
     ...(Object.keys(name).length > 0 && { name }),
-    ...(user.name.formatted !== undefined && { displayName: user.name.formatted }),
+    ...(user.displayName !== null && { displayName: user.displayName }),
     active: !user.lockedOut,
     emails: [{ value: user.email, type: 'work', primary: true }],
     ...(user.phoneNumber !== null && { phoneNumbers: [{ value: user.phoneNumber, type: 'work', primary: true }] }),
-    ...(user.roles.length > 0 && {
-      groups: user.roles.map((role) => ({ value: role, display: role, $ref: `${base}/Groups/${encodeURIComponent(role)}`, type: 'direct' })),
-    }),
+    ...(groups.length > 0 && { groups }),
     ...(hasEnterprise && { [ENTERPRISE_USER]: enterprise }),
     meta: { resourceType: 'User', created: user.createdAt, lastModified: user.updatedAt, location: `${base}/Users/${user.id}`, version: userVersion(user) },
   };

@@ -12,15 +12,16 @@ import { searchUsers } from '../../core/users/search-users.js';
 import { updateUser, type UserPatch } from '../../core/users/update-user.js';
 import type { User } from '../../core/users/user.js';
 import type { CoreDeps } from '../../core/ports.js';
+import { rolesHeld } from '../../core/roles/held-roles.js';
 import { contextOf, pageOf, type ScimContext } from './context.js';
 import { userFilterFromScim, userSortFromScim } from './filter.js';
 import { ScimProtocolError } from './map-error.js';
 import { applyPatch, patchOperations } from './patch.js';
 import { project, projectionOf, type Projection } from './projection.js';
-import { changeFromScim, draftFromScim, scimUserFields, toScimUser, type ScimResource } from './user-mapping.js';
-import { LIST_RESPONSE, ListQuerySchema, ScimErrorResponses, listResponseSchema, PatchRequestSchema, ProjectionQuerySchema, ScimUserSchema, SearchRequestSchema, SEARCH_REQUEST } from './schemas.js';
+import { attribute, changeFromScim, draftFromScim, scimUserFields, toScimUser, unknownUserAttributes, type ScimResource } from './user-mapping.js';
+import { LIST_RESPONSE, ListQuerySchema, NotModified, ScimErrorResponses, listResponseSchema, PatchRequestSchema, ProjectionQuerySchema, ScimUserSchema, SearchRequestSchema, SEARCH_REQUEST } from './schemas.js';
 import type { ScimScope } from './index.js';
-import { matchesVersion, parseIfMatch, userVersion, type IfMatch } from './versions.js';
+import { matchesVersion, notModified, parseIfMatch, userVersion, type IfMatch } from './versions.js';
 
 /** Times a write without If-Match is tried again when another write got in between. */
 const UPDATE_ATTEMPTS = 3;
@@ -48,11 +49,11 @@ export async function readScimUser(ctx: ScimContext, id: string): Promise<User> 
  * Reads the user, checks If-Match, asks `changeOf` what to change and applies it at the
  * revision read. Without If-Match, a write that lost a race is tried again on a fresh read.
  */
-async function updateWith(ctx: ScimContext, id: string, ifMatch: IfMatch | undefined, changeOf: (current: User) => UserPatch): Promise<User> {
+async function updateWith(ctx: ScimContext, id: string, ifMatch: IfMatch | undefined, changeOf: (current: User) => UserPatch | Promise<UserPatch>): Promise<User> {
   for (let attempt = 1; ; attempt++) {
     const current = await getUser(ctx.core, ctx.tenantId, ctx.actor, id);
     if (!matchesVersion(ifMatch, userVersion(current))) throw new DomainError('PRECONDITION_FAILED', 'The user has changed since that version (If-Match).');
-    const change = changeOf(current);
+    const change = await changeOf(current);
     if (Object.keys(change).length === 0) {
       // Nothing to change (an Okta PUT of what is already there): the version stays, the right to write still counts.
       authorize(ctx.actor, 'users:write', ctx.tenantId);
@@ -78,18 +79,50 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
+/** The id of each role by name, for the roles these users hold: what their `groups` show. */
+export async function roleIdsOf(ctx: ScimContext, users: readonly User[]): Promise<Map<string, string>> {
+  const names = [...new Set(users.flatMap((user) => user.roles))];
+  return new Map((await rolesHeld(ctx.core, ctx.actor, ctx.tenantId, names)).map((role) => [role.name, role.id]));
+}
+
+export async function showScimUser(ctx: ScimContext, user: User): Promise<ScimResource> {
+  return toScimUser(user, ctx.base, await roleIdsOf(ctx, [user]));
+}
+
+function mutability(message: string): ScimProtocolError {
+  return new ScimProtocolError('INVALID_FIELD', 'mutability', message);
+}
+
+/**
+ * What a PATCH left that Muster cannot store (RFC 7644 §3.5.2): a change of a read-only
+ * attribute or the removal of one Muster cannot be without is `mutability`; an attribute no
+ * schema of a User has (the README lists those that are accepted and ignored) is `invalidPath`.
+ * Either would otherwise answer 200 and change nothing.
+ */
+function checkPatched(before: ScimResource, after: ScimResource): void {
+  for (const readOnly of ['id', 'meta', 'groups'] as const) {
+    if (!sameJson(before[readOnly], after[readOnly])) throw mutability(`${readOnly} is read-only${readOnly === 'groups' ? ': change membership through /Groups' : ''}.`);
+  }
+  const active = attribute(after, 'active');
+  if (active === undefined || active === null) throw mutability('active cannot be removed: a user is active or not (replace it with false to lock the user out).');
+  const userName = attribute(after, 'userName');
+  if (userName === undefined || userName === null || userName === '') throw mutability('userName is required and cannot be removed.');
+  const emails = attribute(after, 'emails');
+  if (!Array.isArray(emails) || emails.length === 0) throw mutability('Muster keeps one email address for every user: emails cannot be removed, only replaced.');
+  const unknown = unknownUserAttributes(after);
+  if (unknown.length > 0) throw new ScimProtocolError('INVALID_FIELD', 'invalidPath', `A User has no attribute "${unknown[0]}".`);
+}
+
 /** PATCH: the operations apply to the User Muster shows; the result is mapped like a PUT. */
 export async function patchScimUser(ctx: ScimContext, id: string, body: unknown, ifMatch: IfMatch | undefined): Promise<User> {
   authorize(ctx.actor, 'users:write', ctx.tenantId);
   const operations = patchOperations(body);
-  return updateWith(ctx, id, ifMatch, (current) => {
-    const before = toScimUser(current, ctx.base);
+  const roleIds = new Map<string, string>();
+  return updateWith(ctx, id, ifMatch, async (current) => {
+    for (const [name, roleId] of await roleIdsOf(ctx, [current])) roleIds.set(name, roleId);
+    const before = toScimUser(current, ctx.base, roleIds);
     const after = applyPatch(before, operations);
-    for (const readOnly of ['id', 'meta', 'groups'] as const) {
-      if (!sameJson(before[readOnly], after[readOnly])) {
-        throw new ScimProtocolError('INVALID_FIELD', 'mutability', `${readOnly} is read-only${readOnly === 'groups' ? ': change membership through /Groups' : ''}.`);
-      }
-    }
+    checkPatched(before, after);
     return changeFromScim(current, scimUserFields(after, current, before));
   });
 }
@@ -129,7 +162,10 @@ export async function searchScimUsers(ctx: ScimContext, params: SearchParameters
     totalResults: total,
     startIndex: page.startIndex,
     itemsPerPage: users.length,
-    Resources: users.map((user) => project(toScimUser(user, ctx.base), projection)),
+    Resources: await (async () => {
+      const roleIds = await roleIdsOf(ctx, users);
+      return users.map((user) => project(toScimUser(user, ctx.base, roleIds), projection));
+    })(),
   };
 }
 
@@ -139,7 +175,7 @@ const UserResponses = ScimErrorResponses;
 const ListResponse = listResponseSchema(ScimUserSchema);
 
 export function userRoutes(app: ScimScope, core: CoreDeps): void {
-  const send = (ctx: ScimContext, user: User, projection: Projection) => project(toScimUser(user, ctx.base), projection) as ScimResource;
+  const send = async (ctx: ScimContext, user: User, projection: Projection) => project(await showScimUser(ctx, user), projection) as ScimResource;
 
   app.post('/Users', {
     schema: { tags, summary: 'Create a user (SCIM)', querystring: ProjectionQuerySchema, body: ScimUserSchema, response: { 201: ScimUserSchema, ...UserResponses } },
@@ -151,19 +187,20 @@ export function userRoutes(app: ScimScope, core: CoreDeps): void {
         .code(201)
         .header('location', `${ctx.base}/Users/${user.id}`)
         .header('etag', userVersion(user))
-        .send(send(ctx, user, projectionOf(request.query.attributes, request.query.excludedAttributes)));
+        .send(await send(ctx, user, projectionOf(request.query.attributes, request.query.excludedAttributes)));
     },
   });
 
   app.get('/Users/:id', {
-    schema: { tags, summary: 'Read a user (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, response: { 200: ScimUserSchema, ...UserResponses } },
+    schema: { tags, summary: 'Read a user (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, response: { 200: ScimUserSchema, 304: NotModified, ...UserResponses } },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const user = await readScimUser(ctx, request.params.id);
+      if (notModified(request.headers['if-none-match'], userVersion(user))) return reply.code(304).header('etag', userVersion(user)).send(null);
       return reply
         .header('location', `${ctx.base}/Users/${user.id}`)
         .header('etag', userVersion(user))
-        .send(send(ctx, user, projectionOf(request.query.attributes, request.query.excludedAttributes)));
+        .send(await send(ctx, user, projectionOf(request.query.attributes, request.query.excludedAttributes)));
     },
   });
 
@@ -201,7 +238,7 @@ export function userRoutes(app: ScimScope, core: CoreDeps): void {
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const user = await replaceScimUser(ctx, request.params.id, request.body, parseIfMatch(request.headers['if-match']));
-      return reply.header('etag', userVersion(user)).send(send(ctx, user, projectionOf(request.query.attributes, request.query.excludedAttributes)));
+      return reply.header('etag', userVersion(user)).send(await send(ctx, user, projectionOf(request.query.attributes, request.query.excludedAttributes)));
     },
   });
 
@@ -210,7 +247,7 @@ export function userRoutes(app: ScimScope, core: CoreDeps): void {
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const user = await patchScimUser(ctx, request.params.id, request.body, parseIfMatch(request.headers['if-match']));
-      return reply.header('etag', userVersion(user)).send(send(ctx, user, projectionOf(request.query.attributes, request.query.excludedAttributes)));
+      return reply.header('etag', userVersion(user)).send(await send(ctx, user, projectionOf(request.query.attributes, request.query.excludedAttributes)));
     },
   });
 

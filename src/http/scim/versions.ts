@@ -1,7 +1,8 @@
 /**
  * Resource versions (RFC 7644 §3.14): `meta.version` and the ETag header carry the same weak
  * entity tag; `If-Match` names the versions a write may apply to. A user's version is its
- * revision; a group's is the instant its role last changed (membership included).
+ * revision; a group's is its role's revision (+1 on every change, membership included).
+ * `If-None-Match` naming the current version makes a read answer 304 Not Modified.
  */
 import type { Role } from '../../core/ports.js';
 import type { User } from '../../core/users/user.js';
@@ -11,7 +12,7 @@ export function userVersion(user: User): string {
 }
 
 export function groupVersion(role: Role): string {
-  return `W/"${Date.parse(role.updatedAt)}"`;
+  return `W/"${role.revision}"`;
 }
 
 /** The entity tags of an If-Match header, without their weakness marker; `*` matches anything. */
@@ -30,4 +31,13 @@ export function matchesVersion(ifMatch: IfMatch | undefined, version: string): b
   if (!ifMatch || ifMatch.any) return true;
   const tag = /"([^"]*)"/.exec(version)?.[1];
   return tag !== undefined && ifMatch.tags.includes(tag);
+}
+
+/**
+ * Whether a GET with this If-None-Match may answer 304 Not Modified (RFC 7644 §3.14, RFC 9110
+ * §13.1.2): the header names the resource's current version (compared weakly) or is `*`.
+ */
+export function notModified(header: string | string[] | undefined, version: string): boolean {
+  const ifNoneMatch = parseIfMatch(header);
+  return ifNoneMatch !== undefined && matchesVersion(ifNoneMatch, version);
 }

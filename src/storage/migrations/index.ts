@@ -6,6 +6,9 @@ import * as imports from './0003-imports.js';
 import * as idempotency from './0004-idempotency.js';
 import * as scim from './0005-scim.js';
 import * as audit from './0006-audit.js';
+import * as groups from './0009-groups.js';
+import * as fleet from './0010-fleet.js';
+import * as importSources from './0011-import-sources.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -17,6 +20,9 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0004-idempotency': idempotency,
   '0005-scim': scim,
   '0006-audit': audit,
+  '0009-groups': groups,
+  '0010-fleet': fleet,
+  '0011-import-sources': importSources,
 };
 
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
