@@ -34,21 +34,23 @@ function letPostgresUserReachBinaries(): void {
 const durable = process.argv.includes('--durable');
 letPostgresUserReachBinaries();
 const dir = mkdtempSync(join(tmpdir(), 'muster-pg-'));
-const port = await freePort();
+let port = await freePort();
 const password = 'muster-test';
 const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'];
 if (!durable) flags.push('-c', 'fsync=off');
-const pg = new EmbeddedPostgres({
-  databaseDir: dir,
-  port,
-  user: 'postgres',
-  password,
-  persistent: false,
-  createPostgresUser: true,
-  postgresFlags: flags,
-  onLog: () => {},
-  onError: (message) => console.error('[postgres]', message),
-});
+const cluster = (port: number) =>
+  new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: true,
+    postgresFlags: flags,
+    onLog: () => {},
+    onError: (message) => console.error('[postgres]', message),
+  });
+let pg = cluster(port);
 
 let stopping: Promise<void> | undefined;
 function stop(): Promise<void> {
@@ -67,7 +69,19 @@ process.stdin.resume();
 
 try {
   await pg.initialise();
-  await pg.start();
+  // The port was free when it was picked, but another process may bind it before PostgreSQL
+  // does (initdb takes a while): then the server exits at once, and another free port is tried.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await pg.start();
+      break;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      console.error(`[postgres] could not start on port ${port}; trying another port`);
+      port = await freePort();
+      pg = cluster(port);
+    }
+  }
 } catch (error) {
   console.error('[postgres] could not start:', error);
   await stop().catch(() => {});
