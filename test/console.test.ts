@@ -222,6 +222,7 @@ describe('Muster Console', () => {
       await expect.poll(() => email.getAttribute('aria-invalid')).toBe('true');
       expect(await errorOf(email)).toMatch(/already used/i);
       expect(await password.getAttribute('aria-invalid')).toBeNull();
+      await checkPage(session, 'new-user-duplicate');
       // The tenant's password policy's message, under the password field.
       await email.fill('grace.h@acme.test');
       await password.fill('password');
@@ -364,6 +365,35 @@ describe('Muster Console', () => {
 
       await page.getByRole('link', { name: 'All imports' }).click();
       await expect.poll(() => page.getByRole('table', { name: 'Imports, newest first' }).textContent()).toContain('completed');
+    } finally {
+      await session.context.close();
+    }
+  });
+
+  it('cancels a running import: the rows already created stay, no further chunk is committed', async () => {
+    await api('POST', '/v1/tenants', { id: 'cancels', name: 'Cancels' });
+    const key = await api('POST', '/v1/tenants/cancels/api-keys', { name: 'desk', role: 'user-manager' });
+    const rows = ['email'];
+    for (let i = 0; i < 60_000; i++) rows.push(`bulk${i}@cancels.test`);
+    const session = await openConsole();
+    const { page } = session;
+    try {
+      await signIn(page, key.body.token);
+      await page.getByRole('link', { name: 'Imports' }).click();
+      await page.getByLabel('File to import (CSV, NDJSON or JSON)').setInputFiles({ name: 'bulk.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+      await page.getByRole('button', { name: 'Start import' }).click();
+      await page.getByRole('button', { name: 'Cancel import' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Cancel import' }).click();
+      await expect.poll(() => page.getByRole('status').filter({ hasText: /Cancelled|Completed|Running|Queued/ }).textContent()).toContain('Cancelled');
+      const id = (await page.getByRole('heading', { level: 1 }).textContent())!.replace('Import ', '');
+      const job = (await api('GET', `/v1/tenants/cancels/imports/${id}`)).body;
+      expect(job.state).toBe('cancelled');
+      expect(job.created).toBeLessThan(60_000);
+      // Nothing more is created after the cancellation.
+      const count = async () => (await api('GET', '/v1/tenants/cancels')).body.seatsUsed as number;
+      const settled = await count();
+      expect(settled).toBe(job.created);
+      expect(await page.getByRole('button', { name: 'Cancel import' }).count()).toBe(0);
     } finally {
       await session.context.close();
     }
