@@ -10,7 +10,7 @@ import { createImportRunner, type ImportRunner } from '../src/imports/import-run
 import { DATABASES } from './helpers/databases.js';
 import { errorLines, upload } from './helpers/imports.js';
 import { createTenant, expectProblem, issueKey, type IssuedKey } from './helpers/native-fixtures.js';
-import { BULK_REQUEST, CORE_USER, patch, scimClient } from './helpers/scim.js';
+import { BULK_REQUEST, CORE_GROUP, CORE_USER, patch, scimClient } from './helpers/scim.js';
 import { startTestApp, type CallResult, type TestApp } from './helpers/test-app.js';
 
 const PASSWORD = 'correct horse battery 42';
@@ -141,6 +141,24 @@ describe.each(DATABASES)('the privilege rule on %s', (kind) => {
       expect((await read(a.id)).body.roles).toEqual(['staff']);
       const [deleted] = await auditOf('temp');
       expect(deleted).toMatchObject({ action: 'role.deleted', actor: { keyId: tenantAdmin.id, role: 'tenant-admin' }, detail: { admin: false, holders: 2 } });
+    });
+
+    it('through SCIM (a group) is checked and audited the same way', async () => {
+      const scim = scimClient(t, tenantAdmin.token);
+      const member = await createUser({ email: 'group-member@acme.test' }, manager.token);
+      const created = await scim('POST', '/Groups', { body: { schemas: [CORE_GROUP], displayName: 'Squad', members: [{ value: member.id }] } });
+      expect(created.status, created.text).toBe(201);
+      const holder = await read(member.id);
+      expect((await scim('DELETE', `/Groups/${created.body.id}`)).status).toBe(204);
+      const after = await read(member.id);
+      expect(after.etag).not.toBe(holder.etag);
+      expect(after.body.roles).toEqual([]);
+      expect((await auditOf('Squad'))[0]).toMatchObject({ action: 'role.deleted', resource: { type: 'role', id: created.body.id }, actor: { keyId: tenantAdmin.id }, dialect: 'scim', detail: { holders: 1 } });
+
+      const owner = (await scim('GET', `/Groups?filter=${encodeURIComponent('displayName eq "owner"')}`)).body.Resources[0];
+      const refused = await scim('DELETE', `/Groups/${owner.id}`);
+      expect(refused.status, refused.text).toBe(403);
+      expect((await role('owner')).status).toBe(200);
     });
 
     it('of an admin role is for a global admin only', async () => {

@@ -239,7 +239,20 @@ export async function deleteGroup(deps: CoreDeps, actor: Actor, tenantId: string
   const role = await getGroup(deps, actor, tenantId, id);
   if (expectedRevision !== undefined && role.revision !== expectedRevision) throw new DomainError('PRECONDITION_FAILED', 'The group has changed since that version (If-Match).');
   assertPermitted(checkRoleChange(actor, role, undefined));
-  if (!(await deps.catalogs.deleteRole(tenantId, role.name))) throw notFound();
+  const at = deps.clock.now().toISOString();
+  // Checked again on the role as the deleting transaction holds it (the same role, still as
+  // it was judged), and audited there: the holders lose it, each with a new revision.
+  const deleted = await deps.catalogs.deleteRole(
+    tenantId,
+    role.name,
+    (before, holders) => {
+      if (before.id !== role.id) throw notFound();
+      assertPermitted(checkRoleChange(actor, before, undefined));
+      return [auditEvent(deps, actor, tenantId, 'role.deleted', before.id, { name: before.name, admin: before.admin, holders }, at)];
+    },
+    at,
+  );
+  if (!deleted) throw notFound();
 }
 
 const SORT_KEYS: Record<GroupSortKey, (role: Role) => string> = {
