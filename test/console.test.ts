@@ -422,6 +422,21 @@ describe('Muster Console', () => {
       await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
       await page.getByRole('status').filter({ hasText: 'revoked' }).waitFor();
       expect((await server.call('GET', '/v1/session', { token })).status).toBe(401);
+
+      // Signed in with a key that is then revoked: the console signs out and says why.
+      const other = await openConsole();
+      try {
+        await signIn(other.page, (await api('POST', '/v1/tenants/acme/api-keys', { name: 'short-lived', role: 'reader' })).body.token);
+        await other.page.getByRole('table', { name: 'Users of acme' }).waitFor();
+        const shortLived = (await api('GET', '/v1/tenants/acme/api-keys')).body.keys.find((k: { name: string; revokedAt: string | null }) => k.name === 'short-lived' && !k.revokedAt);
+        await api('DELETE', `/v1/tenants/acme/api-keys/${shortLived.id}`);
+        await other.page.getByRole('link', { name: 'Imports' }).click();
+        await other.page.getByRole('heading', { name: 'Sign in to Muster Console' }).waitFor();
+        expect(await other.page.getByRole('status').filter({ hasText: 'no longer accepts this API key' }).count()).toBe(1);
+        expect(await other.page.evaluate('sessionStorage.length')).toBe(0);
+      } finally {
+        await other.context.close();
+      }
     } finally {
       await session.context.close();
     }

@@ -29,10 +29,13 @@ interface Stored {
   tenant: string;
 }
 
-const Context = createContext<{ signedIn: SignedIn | null; signIn(token: string): Promise<string | null> } | null>(null);
+const Context = createContext<{ signedIn: SignedIn | null; signIn(token: string): Promise<string | null>; notice: string | null } | null>(null);
 
-export function clientFor(token: string): MusterClient {
-  return createMusterClient({ baseUrl: window.location.origin, token });
+export function clientFor(token: string, onUnauthorized?: () => void): MusterClient {
+  const client = createMusterClient({ baseUrl: window.location.origin, token });
+  // A key revoked (or expired) while signed in: sign out rather than fail page after page.
+  if (onUnauthorized) client.use({ onResponse: ({ response }) => void (response.status === 401 && onUnauthorized()) });
+  return client;
 }
 
 function readStored(): Stored | null {
@@ -46,6 +49,7 @@ function readStored(): Stored | null {
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [stored, setStored] = useState<Stored | null>(readStored);
+  const [notice, setNotice] = useState<string | null>(null);
 
   const value = useMemo(() => {
     const save = (next: Stored | null) => {
@@ -58,26 +62,34 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     };
     const signedIn: SignedIn | null = stored
       ? {
-          client: clientFor(stored.token),
+          client: clientFor(stored.token, () => {
+            setNotice('Muster no longer accepts this API key (it may have been revoked). Sign in again.');
+            save(null);
+          }),
           session: stored.session,
           token: stored.token,
           tenant: stored.tenant,
           setTenant: (tenant) => save({ ...stored, tenant }),
           can: (role) => RANK[stored.session.role] >= RANK[role],
-          signOut: () => save(null),
+          signOut: () => {
+            setNotice(null);
+            save(null);
+          },
         }
       : null;
     return {
       signedIn,
+      notice,
       /** Checks the key with GET /v1/session; answers an error message, or null once signed in. */
       async signIn(token: string): Promise<string | null> {
         const { data, response } = await clientFor(token).GET('/v1/session');
         if (!data) return response.status === 401 ? 'This API key is not valid.' : `Muster answered ${response.status}.`;
+        setNotice(null);
         save({ token, session: data, tenant: data.tenant ?? 'default' });
         return null;
       },
     };
-  }, [stored]);
+  }, [stored, notice]);
 
   return <Context.Provider value={value}>{children}</Context.Provider>;
 }

@@ -3,7 +3,7 @@ import { useSessionState } from '../session.js';
 import { Alert, Field, PageTitle } from '../ui.js';
 
 export function SignInPage() {
-  const { signIn } = useSessionState();
+  const { signIn, notice } = useSessionState();
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -22,6 +22,7 @@ export function SignInPage() {
   return (
     <main id="main" className="sign-in">
       <PageTitle>Sign in to Muster Console</PageTitle>
+      {notice && <Alert kind="info">{notice}</Alert>}
       <form onSubmit={submit} aria-label="Sign in">
         <Field
           label="API key"
