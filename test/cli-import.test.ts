@@ -85,7 +85,7 @@ describe('the muster command line against a running server', () => {
     const errorsPath = join(dir, 'staff.errors.csv');
     expect(run.stdout).toContain(`Errors (2 rows): ${errorsPath}`);
     const report = readFileSync(errorsPath, 'utf8').trim().split('\n');
-    expect(report[0]).toBe('row,email,code,field,message');
+    expect(report[0]).toBe('row,email,code,field,message,source');
     expect(report.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual(['42,not-an-email,INVALID_FIELD', '4321,cli4321@example.com,INVALID_FIELD']);
     const found = await call(server.baseUrl, 'GET', '/v1/tenants/acme/users?email=cli4999@example.com', { token: SERVER_ADMIN_TOKEN });
     expect(found.body.users[0].name).toMatchObject({ givenName: 'Given4999', familyName: 'Family' });

@@ -50,10 +50,12 @@ interface Job {
   created: number;
   failed: number;
   skipped: number;
+  /** Existing users changed (onConflict=update); absent from servers that predate it. */
+  updated?: number;
   rate: number | null;
   etaSeconds: number | null;
   error: string | null;
-  options: { dryRun: boolean };
+  options: { dryRun: boolean; onConflict?: string };
   startedAt: string | null;
   finishedAt: string | null;
 }
@@ -226,6 +228,7 @@ function summarise(job: Job, errorsPath: string): void {
     `  failed:   ${job.failed}`,
     `  skipped:  ${job.skipped}`,
   ];
+  if (job.options.onConflict === 'update') lines.splice(3, 0, `  ${job.options.dryRun ? 'to update:' : 'updated:'}  ${job.updated ?? 0}`);
   if (job.rate !== null) lines.push(`  rate:     ${Math.round(job.rate)} rows/s`);
   if (job.error) lines.push(`  stopped:  ${job.error}`);
   lines.push(job.failed > 0 ? `Errors (${job.failed} ${job.failed === 1 ? 'row' : 'rows'}): ${errorsPath}` : `No row failed; the errors file is empty: ${errorsPath}`);
@@ -262,6 +265,18 @@ export async function runImport(file: string | undefined, options: ImportCommand
     errorsPath = resolve(options.errorsFile ?? `${basename(path, extname(path))}.errors.csv`);
     statePath = stateFileFor(options.stateDir ?? defaultStateDir(), { url: target.url, tenant, path, size, mtimeMs, query: query.toString() });
     const saved = options.new ? undefined : readState(statePath);
+    if (saved?.jobId && saved.endedAt) {
+      // The same file, tenant, server and options ran to its end before: a second job would only
+      // fail every row as a duplicate (or create them twice under other options). Say so instead.
+      const earlier = await callApi(target, 'GET', `${base(tenant)}/${encodeURIComponent(saved.jobId)}`);
+      const job = earlier.status === 200 ? (earlier.body as Job) : undefined;
+      const counts = job ? `: ${job.created} created${job.updated ? `, ${job.updated} updated` : ''}, ${job.failed} failed, ${job.skipped} skipped` : '';
+      process.stdout.write(
+        `This import of ${basename(path)} into ${tenant} already ${saved.finalState ?? 'ended'} (import ${saved.jobId}, ${saved.endedAt}${counts}).\n` +
+          `Nothing was uploaded. Run the command again with --new to import the file again.\n`,
+      );
+      return EXIT.ok;
+    }
     if (saved?.jobId) {
       log(`Resuming import ${saved.jobId} of ${basename(path)} (started ${saved.startedAt}); --new starts over.`);
       jobId = saved.jobId;
@@ -291,7 +306,9 @@ export async function runImport(file: string | undefined, options: ImportCommand
     throw error;
   }
   await writeErrors(target, tenant, job, errorsPath);
-  if (statePath) clearState(statePath);
+  // Remembered as ended: running the same command again says so instead of importing again.
+  const state = statePath ? readState(statePath) : undefined;
+  if (statePath && state) writeState(statePath, { ...state, jobId: job.id, endedAt: job.finishedAt ?? new Date().toISOString(), finalState: job.state });
   summarise(job, errorsPath);
   if (job.state !== 'completed') return EXIT.error;
   return job.failed > 0 ? EXIT.rowsFailed : EXIT.ok;

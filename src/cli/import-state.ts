@@ -1,7 +1,8 @@
 /**
  * What `muster import` remembers between runs, so that running the same command again
  * after an interruption resumes instead of importing twice: the idempotency key of the
- * upload (sent before the server's answer is known) and, once answered, the job id.
+ * upload (sent before the server's answer is known), once answered, the job id, and once the
+ * job has ended, when and how (the same command then says it already ran; `--new` imports again).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,10 @@ export interface ImportState {
   jobId?: string;
   file: string;
   startedAt: string;
+  /** When the job ended (completed, failed or cancelled): the same command then says so instead of importing again. */
+  endedAt?: string;
+  /** The state the job ended in. */
+  finalState?: string;
 }
 
 /** Where the states live: $MUSTER_STATE_DIR, else ~/.muster/imports. */

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /**
  * `muster`: the command line of Muster. `serve` and `migrate` work on this machine (with
- * the server's environment variables); `tenant`, `key` and `import` talk to a running
+ * the server's environment variables); `tenant`, `key`, `import` and `export` talk to a running
  * server over its API (--url and --token, or MUSTER_URL and MUSTER_TOKEN), so every rule
  * of the server applies to them as to any client.
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ApiError, expectApi, type ServerTarget } from './http-client.js';
+import { runExport, type ExportCommandOptions } from './export-command.js';
 import { EXIT, runImport, type ImportCommandOptions } from './import-command.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -125,16 +126,27 @@ withConnection(
     .option('--map <Source=target>', 'read a column (or JSON key) as a field, e.g. "E-Mail=email"; "Notes=" ignores a column; repeatable', collect, [])
     .option('--dry-run', 'check every row, create nothing')
     .option('--no-notify', 'send no welcome or invitation emails')
-    .addOption(new Option('--on-conflict <what>', 'a row whose email or user name is taken').choices(['fail', 'skip']).default('fail'))
+    .addOption(new Option('--on-conflict <what>', 'a row whose email or user name is taken: fail, skip, or update that user').choices(['fail', 'skip', 'update']).default('fail'))
     .option('--errors-file <path>', 'where to write the failed rows (default: FILE.errors.csv in this directory)')
     .option('--no-progress', 'print no progress')
     .option('--resume <jobId>', 'follow an import job already on the server instead of uploading')
     .option('--cancel <jobId>', 'cancel an import job')
-    .option('--new', 'upload again even if an earlier run of this command was interrupted')
+    .option('--new', 'upload again even if an earlier run of this command was interrupted or has completed')
     .option('--state-dir <dir>', 'where interrupted imports are remembered (default ~/.muster/imports)')
     .option('--poll-interval <ms>', 'how often to look at the job', integer, 500),
 ).action(
   action(async (file: string | undefined, options: ConnectionOptions & ImportCommandOptions) => runImport(file, options, target(options))),
+);
+
+withConnection(
+  program
+    .command('export')
+    .description("Export a tenant's users as CSV or NDJSON, in the format muster import reads back (no passwords)")
+    .requiredOption('--tenant <tenant>', 'the tenant to export')
+    .addOption(new Option('--format <format>', 'csv or ndjson (default: from the output file name, else csv)').choices(['csv', 'ndjson']))
+    .option('--output <file>', 'where to write (default: standard output)'),
+).action(
+  action(async (options: ConnectionOptions & ExportCommandOptions) => runExport(options, target(options))),
 );
 
 await program.parseAsync(process.argv);

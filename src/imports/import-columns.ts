@@ -26,6 +26,9 @@ const CSV_FIELDS = {
   programAdminRoleId: ['access', 'programAdminRoleId'],
   lockedOut: ['lockedOut'],
   approved: ['approved'],
+  employeeNumber: ['employeeNumber'],
+  /** The directory's free-text department (`department` in JSON); a bare "department" column means departmentId. */
+  departmentName: ['department'],
 } as const satisfies Record<string, readonly string[]>;
 export type CsvField = keyof typeof CSV_FIELDS;
 export const CSV_FIELD_NAMES = Object.keys(CSV_FIELDS) as CsvField[];
@@ -123,12 +126,23 @@ function toBoolean(value: string): boolean | string {
   return value;
 }
 
+/**
+ * A cell as written by a CSV Muster wrote for spreadsheets (an export, an errors report): a
+ * leading `'` before `=`, `+`, `-`, `@`, a tab or a carriage return was added so that no
+ * spreadsheet runs the cell as a formula, and is taken off again here, so that an export reads
+ * back as it was (a phone number "+44 …" stays "+44 …").
+ */
+export function fromSpreadsheetSafe(cell: string): string {
+  return /^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell;
+}
+
 /** The draft a CSV row describes. An empty cell says nothing about its field. */
 export function csvRowToDraft(cells: readonly string[], plan: CsvPlan): Record<string, unknown> {
   const draft: Record<string, unknown> = {};
   plan.forEach((field, i) => {
-    const cell = cells[i];
-    if (field === null || cell === undefined || cell === '') return;
+    const raw = cells[i];
+    if (field === null || raw === undefined || raw === '') return;
+    const cell = fromSpreadsheetSafe(raw);
     let value: unknown = cell;
     if (field === 'roles') value = cell.split(/[;|]/).map((r) => r.trim()).filter((r) => r !== '');
     else if (BOOLEAN_FIELDS.has(field)) value = toBoolean(cell);
@@ -137,6 +151,26 @@ export function csvRowToDraft(cells: readonly string[], plan: CsvPlan): Record<s
     else ((draft[path[0]] ??= {}) as Record<string, unknown>)[path[1]] = value;
   });
   return draft;
+}
+
+/** Fields whose values are secrets: never kept as part of a row's source. */
+const SECRET_FIELDS: ReadonlySet<CsvField> = new Set(['password', 'confirmPassword', 'passwordHash']);
+
+/**
+ * A CSV row as uploaded, by column name, for the errors report: every column of the header
+ * (ignored ones too) but the password columns, whose cells are never kept. Cells past the
+ * header's end are kept as `column N` (1-based).
+ */
+export function csvRowSource(header: readonly string[], cells: readonly string[], plan: CsvPlan): Record<string, string> {
+  const source: Record<string, string> = {};
+  const put = (key: string, value: string) => Object.defineProperty(source, key, { value, enumerable: true, writable: true, configurable: true });
+  cells.forEach((cell, i) => {
+    const field = plan[i];
+    if (field !== undefined && field !== null && SECRET_FIELDS.has(field)) return;
+    put(i < header.length ? header[i]! : `column ${i + 1}`, cell);
+  });
+  for (let i = cells.length; i < header.length; i++) if (!(plan[i] && SECRET_FIELDS.has(plan[i]!))) put(header[i]!, '');
+  return source;
 }
 
 /** A JSON row with its top-level keys renamed (or dropped) by the mapping. */

@@ -11,7 +11,7 @@ import { DomainError, fieldError } from '../core/errors.js';
 import { yieldIfBusy } from '../core/event-loop.js';
 import type { ImportFormat, StagedRow } from '../core/imports/import-job.js';
 import type { UploadSource } from '../core/imports/start-import.js';
-import { csvRowToDraft, mapJsonRow, planCsvColumns } from './import-columns.js';
+import { csvRowSource, csvRowToDraft, mapJsonRow, planCsvColumns } from './import-columns.js';
 
 /** How much of an upload the CSV parser is given at once. */
 const PARSE_SLICE_BYTES = 8 * 1024;
@@ -119,14 +119,16 @@ async function* csvRows(chunks: AsyncIterable<Buffer>, options: UploadOptions): 
       }
       row++;
       const draft = csvRowToDraft(record, plan);
+      const source = csvRowSource(header, record, plan);
       if (record.length !== header.length) {
         yield {
           row,
           email: emailOf(draft),
           problem: fieldError('', 'INVALID_FIELD', `This row has ${record.length} fields; the header has ${header.length}.`),
+          source,
         };
       } else {
-        yield { row, draft };
+        yield { row, draft, source };
       }
     }
   } catch (error) {

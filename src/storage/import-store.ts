@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { KeyRole } from '../core/credentials/actor.js';
 import type { ErrorCode } from '../core/errors.js';
-import type { ClaimedChunk, ImportChunkTx, ImportJob, ImportStore, StagedRow } from '../core/imports/import-job.js';
+import type { ClaimedChunk, ImportChunkTx, ImportJob, ImportStore, OnConflict, RowSource, StagedRow } from '../core/imports/import-job.js';
 import { uniqueViolation, type Db } from './database.js';
 import type { Database, ImportJobsTable } from './schema.js';
 import { insertRows } from './bulk-insert.js';
@@ -51,12 +51,13 @@ function toJob(row: Selectable<ImportJobsTable>): ImportJob {
     tenantId: row.tenant_id,
     state: row.state as ImportJob['state'],
     format: row.format as ImportJob['format'],
-    options: { dryRun: row.dry_run === 1, notify: row.notify === 1, onConflict: row.on_conflict as 'fail' | 'skip' },
+    options: { dryRun: row.dry_run === 1, notify: row.notify === 1, onConflict: row.on_conflict as OnConflict },
     total: Number(row.total),
     processed: Number(row.processed),
     created: Number(row.created),
     failed: Number(row.failed),
     skipped: Number(row.skipped),
+    updated: Number(row.updated),
     actor: { keyId: row.actor_key_id, role: row.actor_role as KeyRole, tenantId: row.actor_tenant_id },
     idempotencyKey: row.idempotency_key,
     error: row.error,
@@ -85,6 +86,7 @@ function chunkWrites(k: Kysely<Database>): ImportChunkTx {
           created: sql`created + ${counts.created}`,
           failed: sql`failed + ${counts.failed}`,
           skipped: sql`skipped + ${counts.skipped}`,
+          updated: sql`updated + ${counts.updated}`,
           state: sql`case when processed + ${n} >= total then 'completed' else state end`,
           finished_at: sql`case when processed + ${n} >= total then ${at} else finished_at end`,
           seal_key: sql`case when processed + ${n} >= total then null else seal_key end`,
@@ -99,7 +101,8 @@ function chunkWrites(k: Kysely<Database>): ImportChunkTx {
         const seq = seqOf.get(e.row) ?? 0;
         seqOf.set(e.row, seq + 1);
         // A refused row may quote a NUL its client sent, which PostgreSQL cannot store: it is shown as U+FFFD.
-        return { job_id: chunk.job.id, row_number: e.row, seq, email: withoutNul(e.email), code: e.code, field: withoutNul(e.field), message: withoutNul(e.message) };
+        const source = e.source === null ? null : withoutNul(JSON.stringify(e.source));
+        return { job_id: chunk.job.id, row_number: e.row, seq, email: withoutNul(e.email), code: e.code, field: withoutNul(e.field), message: withoutNul(e.message), source };
       });
       for (let i = 0; i < errorRows.length; i += ERROR_INSERT_CHUNK) {
         await k.insertInto('import_errors').values(errorRows.slice(i, i + ERROR_INSERT_CHUNK)).execute();
@@ -133,17 +136,18 @@ export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
     return row?.seal_key ? keys().unwrap(jobId, row.seal_key) : undefined;
   }
 
-  function readRow(key: Buffer | undefined, row: { row_number: number; data: string | null; problem: string | null }): StagedRow {
+  function readRow(key: Buffer | undefined, row: { row_number: number; data: string | null; problem: string | null; source: string | null }): StagedRow {
     const number = Number(row.row_number);
+    const source = row.source === null ? undefined : (JSON.parse(row.source) as RowSource);
     if (row.data === null) {
       const { email, ...problem } = JSON.parse(row.problem ?? '{}') as { field: string; code: ErrorCode; message: string; email?: string };
-      return { row: number, problem, ...(email !== undefined && { email }) };
+      return { row: number, problem, ...(email !== undefined && { email }), source };
     }
     if (row.data.startsWith(SEALED)) {
       if (!key) throw new Error(`the rows of import job are sealed and its key is gone`);
-      return { row: number, draft: JSON.parse(unseal(key, row.data)) };
+      return { row: number, draft: JSON.parse(unseal(key, row.data)), source };
     }
-    return { row: number, draft: JSON.parse(row.data) };
+    return { row: number, draft: JSON.parse(row.data), source };
   }
 
   const visible = () => k.selectFrom('import_jobs').selectAll().where('state', 'in', [...VISIBLE_STATES]);
@@ -193,9 +197,11 @@ export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
       // The random IVs of the whole batch drawn at once: one call to the system's generator, not one per row.
       const ivs = key ? randomBytes(12 * rows.length) : undefined;
       const values = rows.map((r, i) => {
-        if ('problem' in r) return { job_id: jobId, row_number: r.row, data: null, problem: JSON.stringify({ ...r.problem, ...(r.email !== undefined && { email: r.email }) }) };
+        // A CSV row's cells as uploaded (no password cells), for the errors report; a JSON row is its own source.
+        const source = r.source === undefined ? null : JSON.stringify(r.source);
+        if ('problem' in r) return { job_id: jobId, row_number: r.row, data: null, problem: JSON.stringify({ ...r.problem, ...(r.email !== undefined && { email: r.email }) }), source };
         const json = JSON.stringify(r.draft ?? null);
-        return { job_id: jobId, row_number: r.row, data: key && hasSecrets(r.draft) ? seal(key, json, ivs!.subarray(12 * i, 12 * i + 12)) : json, problem: null };
+        return { job_id: jobId, row_number: r.row, data: key && hasSecrets(r.draft) ? seal(key, json, ivs!.subarray(12 * i, 12 * i + 12)) : json, problem: null, source };
       });
       await db.write(async (trx) => {
         await insertRows(trx, 'import_rows', values);
@@ -318,7 +324,7 @@ export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
       }
       const rows = await k
         .selectFrom('import_rows')
-        .select(['row_number', 'data', 'problem'])
+        .select(['row_number', 'data', 'problem', 'source'])
         .where('job_id', '=', chunk.job_id)
         .where('row_number', '>=', chunk.first_row)
         .where('row_number', '<=', chunk.last_row)
@@ -336,10 +342,21 @@ export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
       return result;
     },
 
-    async releaseChunk(chunk) {
+    async releaseChunk(chunk, options) {
       const result = await k
         .updateTable('import_chunks')
-        .set({ lease_owner: null, lease_until: null })
+        .set((eb) => ({ lease_owner: null, lease_until: null, ...(options?.uncounted && { attempts: eb('attempts', '-', 1) }) }))
+        .where('job_id', '=', chunk.job.id)
+        .where('chunk_no', '=', chunk.chunkNo)
+        .where('lease_owner', '=', chunk.claim)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async renewChunk(chunk, leaseUntil) {
+      const result = await k
+        .updateTable('import_chunks')
+        .set({ lease_until: leaseUntil })
         .where('job_id', '=', chunk.job.id)
         .where('chunk_no', '=', chunk.chunkNo)
         .where('lease_owner', '=', chunk.claim)
@@ -362,14 +379,14 @@ export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
     chunkTransaction: (work) => db.write((trx) => work(userWritesIn(trx, db.dialect), chunkWrites(trx))),
 
     async errors(jobId, after, limit) {
-      let q = k.selectFrom('import_errors').select(['row_number', 'seq', 'email', 'code', 'field', 'message']).where('job_id', '=', jobId);
+      let q = k.selectFrom('import_errors').select(['row_number', 'seq', 'email', 'code', 'field', 'message', 'source']).where('job_id', '=', jobId);
       if (after) {
         q = q.where((eb) => eb.or([eb('row_number', '>', after.row), eb.and([eb('row_number', '=', after.row), eb('seq', '>', after.seq)])]));
       }
       const rows = await q.orderBy('row_number').orderBy('seq').limit(limit).execute();
       const last = rows.at(-1);
       return {
-        errors: rows.map((r) => ({ row: Number(r.row_number), email: r.email, code: r.code as ErrorCode, field: r.field, message: r.message })),
+        errors: rows.map((r) => ({ row: Number(r.row_number), email: r.email, code: r.code as ErrorCode, field: r.field, message: r.message, source: r.source === null ? null : (JSON.parse(r.source) as RowSource) })),
         next: rows.length === limit && last ? { row: Number(last.row_number), seq: Number(last.seq) } : null,
       };
     },

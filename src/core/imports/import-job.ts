@@ -13,6 +13,13 @@ export const IMPORT_CHUNK_SIZE = 1000;
 export const STAGE_BATCH_SIZE = 1000;
 /** How often a chunk may fail for an unexpected reason before its job is marked failed. */
 export const MAX_CHUNK_ATTEMPTS = 3;
+/**
+ * How often a chunk may be claimed before its job is marked failed. A worker that renews its
+ * lease keeps its chunk however long hashing takes; a chunk claimed this often kept losing its
+ * worker (killed, or starved past its lease) and would otherwise be claimed again forever.
+ * A chunk given back on shutdown does not count.
+ */
+export const MAX_CHUNK_CLAIMS = 5;
 
 /** The states a job shows. (An upload still streaming in, or refused half-way, is not a job yet.) */
 export const IMPORT_STATES = ['queued', 'running', 'completed', 'cancelled', 'failed'] as const;
@@ -23,14 +30,20 @@ export const FINAL_STATES: readonly ImportState[] = ['completed', 'cancelled', '
 export const IMPORT_FORMATS = ['csv', 'ndjson', 'json'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
-export type OnConflict = 'fail' | 'skip';
+/**
+ * What a row whose email or user name is already taken does: `fail` reports it, `skip` counts
+ * it as skipped, `update` changes that existing user with the row's fields (with the checks,
+ * the privilege rule and the audit of a PATCH).
+ */
+export const ON_CONFLICT = ['fail', 'skip', 'update'] as const;
+export type OnConflict = (typeof ON_CONFLICT)[number];
 
 export interface ImportOptions {
   /** Check every row, create nothing, send nothing. */
   dryRun: boolean;
   /** Send the created users their welcome or invitation email. */
   notify: boolean;
-  /** `skip`: a row whose email or user name is already taken is reported as skipped, not failed. */
+  /** A row whose email or user name is already taken: `fail`, `skip` it, or `update` that user. */
   onConflict: OnConflict;
 }
 
@@ -41,6 +54,8 @@ export interface ImportCounts {
   created: number;
   failed: number;
   skipped: number;
+  /** Existing users changed under onConflict=update; in a dry run, the rows that would change one. */
+  updated: number;
 }
 
 export interface ImportJob extends ImportCounts {
@@ -68,7 +83,13 @@ export interface ImportJob extends ImportCounts {
  * (a CSV row with too many fields, an NDJSON line that is not JSON). `row` is 1-based and
  * counts data rows only (a CSV header is not a row).
  */
-export type StagedRow = { row: number; draft: unknown } | { row: number; problem: FieldError; email?: string | undefined };
+export type StagedRow = { row: number; draft: unknown; source?: RowSource | undefined } | { row: number; problem: FieldError; email?: string | undefined; source?: RowSource | undefined };
+
+/**
+ * A row as it was uploaded, for the errors report: a CSV row's cells by column name, or a JSON
+ * row's object. Password fields are never part of it.
+ */
+export type RowSource = Record<string, unknown>;
 
 /** One problem of one failed row, as the errors report lists it. */
 export interface ImportRowError {
@@ -78,6 +99,8 @@ export interface ImportRowError {
   code: ErrorCode;
   field: string;
   message: string;
+  /** The row as uploaded (see RowSource), or null when it could not be read at all. */
+  source: RowSource | null;
 }
 
 /** A chunk this process has claimed until `leaseUntil`, with its rows. */
@@ -163,8 +186,13 @@ export interface ImportStore {
    * hold one chunk at once (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: the write lock).
    */
   claimChunk(owner: string, now: string, leaseUntil: string): Promise<ClaimedChunk | undefined>;
-  /** Gives a claimed chunk back to be tried again at once; false when the claim is no longer this one. */
-  releaseChunk(chunk: ClaimedChunk): Promise<boolean>;
+  /**
+   * Gives a claimed chunk back to be tried again at once; false when the claim is no longer this
+   * one. With `uncounted` (a worker stopping on shutdown) this claim does not count as an attempt.
+   */
+  releaseChunk(chunk: ClaimedChunk, options?: { uncounted?: boolean }): Promise<boolean>;
+  /** Extends this claim's lease to `leaseUntil`; false when the claim is no longer this one (taken over, or the job ended). */
+  renewChunk(chunk: ClaimedChunk, leaseUntil: string): Promise<boolean>;
   /** Stops a job for good with a reason; its remaining rows are left undone. */
   failJob(jobId: string, reason: string, at: string): Promise<void>;
   /**

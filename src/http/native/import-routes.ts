@@ -4,11 +4,14 @@ import { stringify } from 'csv-stringify';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { DomainError, isDomainError } from '../../core/errors.js';
-import { IMPORT_FORMATS, IMPORT_STATES, type ImportFormat, type ImportJob, type ImportRowError } from '../../core/imports/import-job.js';
+import { IMPORT_FORMATS, IMPORT_STATES, ON_CONFLICT, type ImportFormat, type ImportJob, type ImportRowError } from '../../core/imports/import-job.js';
 import { cancelImport, getImport, importErrors, importProgress, listImports, MAX_IMPORT_LIST } from '../../core/imports/read-imports.js';
+import { exportUsers } from '../../core/imports/export-users.js';
 import { startImport } from '../../core/imports/start-import.js';
 import type { CoreDeps } from '../../core/ports.js';
+import type { User } from '../../core/users/user.js';
 import { parseColumnMap } from '../../imports/import-columns.js';
+import { EXPORT_CSV_COLUMNS, userToCsvRecord, userToDraft } from '../../imports/export-format.js';
 import { uploadSource } from '../../imports/parse-upload.js';
 import { spreadsheetSafe } from '../../imports/spreadsheet-safe.js';
 import type { NativeScope } from './index.js';
@@ -37,12 +40,13 @@ export const ImportJobSchema = Type.Object(
     tenant: Type.String(),
     state: Type.Union(IMPORT_STATES.map((s) => Type.Literal(s))),
     format: Type.Union(IMPORT_FORMATS.map((f) => Type.Literal(f))),
-    options: Type.Object({ dryRun: Type.Boolean(), notify: Type.Boolean(), onConflict: Type.Union([Type.Literal('fail'), Type.Literal('skip')]) }),
+    options: Type.Object({ dryRun: Type.Boolean(), notify: Type.Boolean(), onConflict: Type.Union(ON_CONFLICT.map((c) => Type.Literal(c))) }),
     total: Type.Integer({ description: 'Rows in the upload (a CSV header is not a row).' }),
     processed: Type.Integer(),
     created: Type.Integer({ description: 'Users created; in a dry run, the rows that would create one.' }),
     failed: Type.Integer(),
     skipped: Type.Integer({ description: 'Rows whose email or user name was taken, under onConflict=skip.' }),
+    updated: Type.Integer({ description: 'Existing users changed, under onConflict=update; in a dry run, the rows that would change one.' }),
     rate: Nullable(Type.Number({ description: 'Rows per second since the job started.' })),
     etaSeconds: Nullable(Type.Integer({ description: 'Seconds left at the current rate.' })),
     error: Nullable(Type.String({ description: 'Why a failed job stopped.' })),
@@ -71,6 +75,7 @@ function presentJob(job: ImportJob, now: Date) {
     created: job.created,
     failed: job.failed,
     skipped: job.skipped,
+    updated: job.updated,
     ...importProgress(job, now),
     error: job.error,
     idempotencyKey: job.idempotencyKey,
@@ -103,13 +108,29 @@ function reportFormat(asked: 'csv' | 'ndjson' | undefined, accept: string | unde
 
 function errorReport(errors: AsyncIterable<ImportRowError>, format: 'csv' | 'ndjson'): Readable {
   if (format === 'csv') {
-    const columns = ['row', 'email', 'code', 'field', 'message'];
+    const columns = ['row', 'email', 'code', 'field', 'message', 'source'];
     // Text a client sent (an email, say) may start like a formula: written so that no spreadsheet runs it.
     return Readable.from(errors).pipe(stringify({ header: true, columns, cast: { string: spreadsheetSafe, object: (v) => spreadsheetSafe(JSON.stringify(v)) } }));
   }
   return Readable.from(
     (async function* () {
-      for await (const e of errors) yield `${JSON.stringify({ row: e.row, email: e.email, code: e.code, field: e.field, message: e.message })}\n`;
+      for await (const e of errors) yield `${JSON.stringify({ row: e.row, email: e.email, code: e.code, field: e.field, message: e.message, source: e.source })}\n`;
+    })(),
+  );
+}
+
+/** An export as it streams out: CSV rows under the import's column names, or one draft per NDJSON line. */
+function exportBody(users: AsyncIterable<User>, format: 'csv' | 'ndjson'): Readable {
+  if (format === 'csv') {
+    const rows = (async function* () {
+      for await (const user of users) yield userToCsvRecord(user);
+    })();
+    // Cells a spreadsheet would run are quoted with a leading ' (the importer takes it off again).
+    return Readable.from(rows).pipe(stringify({ header: true, columns: [...EXPORT_CSV_COLUMNS], cast: { string: spreadsheetSafe } }));
+  }
+  return Readable.from(
+    (async function* () {
+      for await (const user of users) yield `${JSON.stringify(userToDraft(user))}\n`;
     })(),
   );
 }
@@ -142,7 +163,12 @@ export async function importRoutes(scope: FastifyInstance, options: { core: Core
         format: Type.Optional(Type.Union(IMPORT_FORMATS.map((f) => Type.Literal(f)), { description: 'Overrides the Content-Type.' })),
         dryRun: Type.Optional(Type.Boolean({ description: 'Check every row, create nothing, send nothing.' })),
         notify: Type.Optional(Type.Boolean({ description: 'Send the welcome or invitation emails (default true).' })),
-        onConflict: Type.Optional(Type.Union([Type.Literal('fail'), Type.Literal('skip')], { description: 'skip: a taken email or user name is reported as skipped.' })),
+        onConflict: Type.Optional(
+          Type.Union(
+            ON_CONFLICT.map((c) => Type.Literal(c)),
+            { description: 'A row whose email or user name is taken: fail (default), skip it, or update that user (the checks, privilege rule and audit of a PATCH).' },
+          ),
+        ),
         map: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { maxItems: 100, description: 'Source=target: read a column (or top-level JSON key) as a field; an empty target ignores it.' })),
         delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1, description: 'The CSV delimiter (default ,).' })),
       }),
@@ -212,7 +238,7 @@ export async function importRoutes(scope: FastifyInstance, options: { core: Core
   app.get('/tenants/:tenant/imports/:id/errors', {
     schema: {
       tags,
-      summary: 'The failed rows of an import job (row, email, code, field, message), streamed as NDJSON or CSV',
+      summary: 'The failed rows of an import job (row, email, code, field, message, and the row as uploaded in source), streamed as NDJSON or CSV',
       params: JobParams,
       querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('ndjson'), Type.Literal('csv')], { description: 'Overrides the Accept header.' })) }),
       response: { 200: Type.String({ description: 'One line per problem of a failed row, in row order.' }), ...ErrorResponses },
@@ -225,6 +251,28 @@ export async function importRoutes(scope: FastifyInstance, options: { core: Core
         .type(type)
         .header('content-disposition', `attachment; filename="${job.id}-errors.${format}"`)
         .send(errorReport(errors, format));
+    },
+  });
+
+  app.get('/tenants/:tenant/users/export', {
+    schema: {
+      tags,
+      summary: "Export the tenant's users as CSV or NDJSON, in the format an import reads back (no passwords)",
+      description:
+        'Streams every user of the tenant in creation order. CSV: a header row of the import columns (roles separated by ;). NDJSON: one user draft per line, as POST …/users takes it. ' +
+        'Passwords and their hashes are never exported. Cells a spreadsheet would run as formulas are written with a leading quote, which the importer takes off again.',
+      params: TenantParams,
+      querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('ndjson')], { description: 'Overrides the Accept header (default: NDJSON).' })) }),
+      response: { 200: Type.String({ description: 'The users, one per line.' }), ...ErrorResponses },
+    },
+    handler: async (request, reply) => {
+      const users = await exportUsers(core, request.params.tenant, request.actor);
+      const format = reportFormat(request.query.format, request.headers.accept);
+      const type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
+      return reply
+        .type(type)
+        .header('content-disposition', `attachment; filename="${request.params.tenant}-users.${format}"`)
+        .send(exportBody(users, format));
     },
   });
 
