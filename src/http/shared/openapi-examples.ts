@@ -22,6 +22,18 @@ const ADA = {
   phoneNumber: '+44 20 7946 0018',
 };
 
+/**
+ * Parameter examples of one operation (by `METHOD path`), where the name alone does not say
+ * (an `id` of SCIM's discovery), or a query parameter the operation needs. Each is marked
+ * required in the document: the operation answers 400 without it.
+ */
+export const OPERATION_PARAMETER_EXAMPLES: Record<string, Record<string, string>> = {
+  'GET /scim/v2/ResourceTypes/{id}': { id: 'User' },
+  'GET /scim/v2/Schemas/{id}': { id: 'urn:ietf:params:scim:schemas:core:2.0:User' },
+  'POST /api/account/{accountId}/configuration/le-users/users': { v: '4.0' },
+  'PATCH /v1/tenants/{tenant}/users/{id}': { 'if-match': '"1"' },
+};
+
 /** Request body examples by `METHOD path` as the OpenAPI document writes the path. */
 export const BODY_EXAMPLES: Record<string, unknown> = {
   'POST /v1/tenants': { id: 'example-co', name: 'Example Co', seatLimit: 500, emailDomains: { allow: [], block: ['mailinator.com'] } },
@@ -42,9 +54,9 @@ export const BODY_EXAMPLES: Record<string, unknown> = {
   'PATCH /v1/tenants/{tenant}/users/{id}': { name: { givenName: 'Augusta Ada', familyName: 'King' }, phoneNumber: '+44 20 7946 0999' },
   'POST /v1/tenants/{tenant}/credentials/verify': { login: 'ada', password: 'analytical engine 1843' },
   'PUT /v1/tenants/{tenant}/email-templates/{kind}': {
-    subject: 'Welcome to {{tenant}}, {{givenName}}',
-    text: 'Hello {{givenName}}, your account {{userName}} is ready.',
-    html: '<p>Hello {{givenName}}, your account <b>{{userName}}</b> is ready.</p>',
+    subject: 'Welcome to {{tenant.name}}',
+    text: 'Hello {{user.displayName}}, your account {{user.userName}} at {{tenant.name}} is ready.',
+    html: '<p>Hello {{user.displayName}}, your account <b>{{user.userName}}</b> at {{tenant.name}} is ready.</p>',
   },
   'POST /v1/invitations/accept': { token: 'the code from the invitation email', password: 'a long new passphrase' },
   'POST /compat/simple/users': { firstName: 'Katherine', lastName: 'Johnson', contactEmail: 'katherine@example.com' },
@@ -53,10 +65,8 @@ export const BODY_EXAMPLES: Record<string, unknown> = {
     { userName: 'jdoe', email: 'john.doe@example.com', password: 'Tr0ub4dor&3-staple', name: { firstName: 'John', lastName: 'Doe' }, phoneNumber: '+1 555 0100' },
   ],
   'POST /{appKey}/users': { userName: 'mhamilton', email: 'margaret@example.com', password: 'apollo guidance 1969', confirmPassword: 'apollo guidance 1969' },
-  'POST /api/account/{accountId}/configuration/le-users/users': [
-    { loginName: 'agent1', email: 'agent1@example.com', firstName: 'Annie', lastName: 'Easley', mobileNumber: '+1 216 555 0142' },
-  ],
-  'POST /provisioning/users.svc/': { EmailAddress: 'mary@example.com', FirstName: 'Mary', LastName: 'Jackson' },
+  'POST /api/account/{accountId}/configuration/le-users/users': [{ loginName: 'agent1', email: 'agent1@example.com', fullName: 'Annie Easley', mobileNumber: '0542-123456' }],
+  'POST /provisioning/users.svc/': { EmailAddress: 'mary@example.com', FirstName: 'Mary', LastName: 'Jackson', Password: 'wind tunnel 1958' },
   'POST /scim/v2/Users': {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
     userName: 'hedy@example.com',
@@ -76,6 +86,8 @@ export const BODY_EXAMPLES: Record<string, unknown> = {
     Operations: [{ op: 'replace', path: 'name.familyName', value: 'Lamarr' }],
   },
   'POST /scim/v2/Users/.search': { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'userName sw "h"', count: 10 },
+  'POST /scim/v2/Groups/.search': { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'displayName sw "Eng"' },
+  'POST /scim/v2/.search': { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'userName sw "h"', count: 10 },
   'POST /scim/v2/Groups': { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Engineers' },
   'PUT /scim/v2/Groups/{id}': { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Engineering' },
   'PATCH /scim/v2/Groups/{id}': {

@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { BODY_EXAMPLES, IMPORT_EXAMPLES, PARAMETER_EXAMPLES } from './openapi-examples.js';
+import { BODY_EXAMPLES, IMPORT_EXAMPLES, OPERATION_PARAMETER_EXAMPLES, PARAMETER_EXAMPLES } from './openapi-examples.js';
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -60,9 +60,15 @@ function finishDocument(document: Json): Json {
       const example = BODY_EXAMPLES[key];
       const content = isObject(operation.requestBody) && isObject(operation.requestBody.content) ? operation.requestBody.content : undefined;
       if (example !== undefined && content) for (const media of Object.values(content)) if (isObject(media)) media.example = example;
+      const own = OPERATION_PARAMETER_EXAMPLES[key] ?? {};
       for (const parameter of (operation.parameters ?? []) as Json[]) {
         const name = String(parameter.name);
-        if (parameter.in === 'path' && parameter.example === undefined && PARAMETER_EXAMPLES[name] !== undefined) parameter.example = PARAMETER_EXAMPLES[name];
+        if (own[name] !== undefined) {
+          parameter.example = own[name];
+          parameter.required = true;
+        } else if (parameter.in === 'path' && parameter.example === undefined && PARAMETER_EXAMPLES[name] !== undefined) {
+          parameter.example = PARAMETER_EXAMPLES[name];
+        }
       }
     }
   }
