@@ -42,9 +42,10 @@ describe.each(DATABASES)('native batch create on %s', (kind) => {
   });
 
   it('reports duplicates against stored users and within the batch; the first occurrence wins', async () => {
+    expect((await t.call('POST', '/v1/tenants/acme/users', { body: { email: 'stored@example.com' } })).status).toBe(201);
     const res = await batch('acme', {
       users: [
-        { email: 'b1@example.com' },
+        { email: 'stored@example.com' },
         { email: 'dup@example.com' },
         { email: 'DUP@example.com' },
         { email: 'other@example.com', userName: 'dup@example.com' },
@@ -59,8 +60,9 @@ describe.each(DATABASES)('native batch create on %s', (kind) => {
   });
 
   it('writes nothing on a dry run but still reports duplicates', async () => {
+    expect((await t.call('POST', '/v1/tenants/acme/users', { body: { email: 'dry-stored@example.com' } })).status).toBe(201);
     const before = await countUsers('acme');
-    const res = await batch('acme', { users: [{ email: 'dry1@example.com' }, { email: 'b1@example.com' }, { email: 'dry1@example.com' }] }, '?dryRun=true');
+    const res = await batch('acme', { users: [{ email: 'dry1@example.com' }, { email: 'dry-stored@example.com' }, { email: 'dry1@example.com' }] }, '?dryRun=true');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ dryRun: true, totalProcessed: 3, successCount: 1, failureCount: 2 });
     expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(['valid', 'failed', 'failed']);
@@ -84,8 +86,9 @@ describe.each(DATABASES)('native batch create on %s', (kind) => {
   });
 
   it('refuses a whole atomic batch with 422 and the report when one user fails, writing nothing', async () => {
+    expect((await t.call('POST', '/v1/tenants/acme/users', { body: { email: 'at-stored@example.com' } })).status).toBe(201);
     const before = await countUsers('acme');
-    const res = await batch('acme', { atomic: true, users: [{ email: 'at3@example.com' }, { email: 'at1@example.com' }, { email: 'at4@example.com' }] });
+    const res = await batch('acme', { atomic: true, users: [{ email: 'at3@example.com' }, { email: 'at-stored@example.com' }, { email: 'at4@example.com' }] });
     expect(res.status).toBe(422);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     expect(res.body).toMatchObject({ totalProcessed: 3, successCount: 0, failureCount: 1, dryRun: false });

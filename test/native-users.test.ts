@@ -75,7 +75,8 @@ describe.each(DATABASES)('native users API on %s', (kind) => {
     });
 
     it('rejects a second user with the same email in one tenant, whatever its case', async () => {
-      const res = await t.call('POST', '/v1/tenants/acme/users', { body: { email: 'ADA@Example.COM' } });
+      await newUser({ email: 'case@example.com' });
+      const res = await t.call('POST', '/v1/tenants/acme/users', { body: { email: 'CASE@Example.COM' } });
       expect(res.status).toBe(409);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(res.body.code).toBe('DUPLICATE_EMAIL');
@@ -100,8 +101,9 @@ describe.each(DATABASES)('native users API on %s', (kind) => {
     });
 
     it('allows the same email in two different tenants', async () => {
+      await newUser({ email: 'twice@example.com' });
       await createTenant(t, { id: 'globex' });
-      const res = await t.call('POST', '/v1/tenants/globex/users', { body: { email: 'ada@example.com' } });
+      const res = await t.call('POST', '/v1/tenants/globex/users', { body: { email: 'twice@example.com' } });
       expect(res.status).toBe(201);
       expect(res.body.tenant).toBe('globex');
     });
@@ -138,7 +140,8 @@ describe.each(DATABASES)('native users API on %s', (kind) => {
     });
 
     it('reports duplicates on a dry run', async () => {
-      expectProblem(await t.call('POST', '/v1/tenants/acme/users?dryRun=true', { body: { email: 'ada@example.com' } }), 409, 'DUPLICATE_EMAIL');
+      await newUser({ email: 'dry-taken@example.com' });
+      expectProblem(await t.call('POST', '/v1/tenants/acme/users?dryRun=true', { body: { email: 'dry-taken@example.com' } }), 409, 'DUPLICATE_EMAIL');
     });
 
     it('answers 404 for a tenant that does not exist', async () => {
@@ -303,11 +306,8 @@ describe.each(DATABASES)('native users API on %s', (kind) => {
   });
 
   describe('seats', () => {
-    beforeAll(async () => {
-      await createTenant(t, { id: 'small', seatLimit: 2 });
-    });
-
     it('refuses the user past the seat limit with 402, and a deleted user frees a seat', async () => {
+      await createTenant(t, { id: 'small', seatLimit: 2 });
       const first = await t.call('POST', '/v1/tenants/small/users', { body: { email: 's1@example.com' } });
       expect(first.status).toBe(201);
       expect((await t.call('POST', '/v1/tenants/small/users', { body: { email: 's2@example.com' } })).status).toBe(201);
@@ -321,15 +321,22 @@ describe.each(DATABASES)('native users API on %s', (kind) => {
     });
 
     it('refuses new users when a global admin lowers the limit below the users held', async () => {
-      await t.call('PATCH', '/v1/tenants/small', { body: { seatLimit: 1 } });
-      expectProblem(await t.call('POST', '/v1/tenants/small/users', { body: { email: 's5@example.com' } }), 402, 'SEAT_LIMIT_EXCEEDED');
-      await t.call('PATCH', '/v1/tenants/small', { body: { seatLimit: null } });
-      expect((await t.call('POST', '/v1/tenants/small/users', { body: { email: 's5@example.com' } })).status).toBe(201);
+      await createTenant(t, { id: 'lowered' });
+      for (const email of ['l1@example.com', 'l2@example.com']) expect((await t.call('POST', '/v1/tenants/lowered/users', { body: { email } })).status).toBe(201);
+      expect((await t.call('PATCH', '/v1/tenants/lowered', { body: { seatLimit: 1 } })).status).toBe(200);
+      expectProblem(await t.call('POST', '/v1/tenants/lowered/users', { body: { email: 'l3@example.com' } }), 402, 'SEAT_LIMIT_EXCEEDED');
+      expect((await t.call('PATCH', '/v1/tenants/lowered', { body: { seatLimit: null } })).status).toBe(200);
+      expect((await t.call('POST', '/v1/tenants/lowered/users', { body: { email: 'l3@example.com' } })).status).toBe(201);
     });
 
     it('keeps the stored count equal to the rows', async () => {
-      const rows = await t.db.kysely.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).where('tenant_id', '=', 'small').executeTakeFirstOrThrow();
-      expect((await t.call('GET', '/v1/tenants/small')).body.seatsUsed).toBe(Number(rows.n));
+      await createTenant(t, { id: 'counted', seatLimit: 3 });
+      const created = await t.call('POST', '/v1/tenants/counted/users/batch', { body: { users: ['c1', 'c2', 'c3', 'c4'].map((n) => ({ email: `${n}@example.com` })) } });
+      expect(created.body).toMatchObject({ successCount: 3, failureCount: 1 });
+      expect((await t.call('DELETE', `/v1/tenants/counted/users/${created.body.results[0].user.id}`)).status).toBe(204);
+      const rows = await t.db.kysely.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).where('tenant_id', '=', 'counted').executeTakeFirstOrThrow();
+      expect(Number(rows.n)).toBe(2);
+      expect((await t.call('GET', '/v1/tenants/counted')).body.seatsUsed).toBe(Number(rows.n));
     });
   });
 });
