@@ -51,6 +51,9 @@ for (const catalog of ['roles/{name}', 'departments/{code}', 'locations/{code}',
   for (const method of ['GET', 'PUT', 'DELETE']) LEAST_ROLE[`${method} /v1/tenants/{tenant}/${catalog}`] = 'tenant-admin';
 }
 
+/** Endpoints answered 501 Not Implemented to every credential (SCIM's /Me and root .search): nothing to see or change. */
+const NOT_IMPLEMENTED = new Set(['GET /scim/v2/Me', 'POST /scim/v2/Me', 'PUT /scim/v2/Me', 'PATCH /scim/v2/Me', 'DELETE /scim/v2/Me', 'POST /scim/v2/.search']);
+
 const RANK: Record<KeyRole, number> = { reader: 1, 'user-manager': 2, 'tenant-admin': 3, 'global-admin': 4 };
 const LOWER_ROLES: KeyRole[] = ['reader', 'user-manager', 'tenant-admin'];
 
@@ -99,7 +102,7 @@ interface Route {
 describe.each(DATABASES)('tenant isolation and roles on %s, for every endpoint', (kind) => {
   let t: TestApp;
   let routes: Route[];
-  let victim: { appKey: string; userId: string; keyId: string; tokens: Record<KeyRole, string> };
+  let victim: { appKey: string; userId: string; keyId: string; groupId: string; tokens: Record<KeyRole, string> };
   let intruder: string;
 
   beforeAll(async () => {
@@ -119,7 +122,8 @@ describe.each(DATABASES)('tenant isolation and roles on %s, for every endpoint',
     const keyRes = await t.call('POST', '/v1/tenants/victim/api-keys', { body: { name: `key ${SECRET}`, role: 'reader' } });
     const tokens = {} as Record<KeyRole, string>;
     for (const role of LOWER_ROLES) tokens[role] = (await issueKey(t, 'victim', role)).token;
-    victim = { appKey: tenant.appKey, userId: user.body.id, keyId: keyRes.body.id, tokens };
+    const staff = await t.db.kysely.selectFrom('roles').select('id').where('tenant_id', '=', 'victim').where('name', '=', 'staff').executeTakeFirstOrThrow();
+    victim = { appKey: tenant.appKey, userId: user.body.id, keyId: keyRes.body.id, groupId: staff.id, tokens };
     await createTenant(t, { id: 'intruder' });
     intruder = (await issueKey(t, 'intruder', 'tenant-admin')).token;
   });
@@ -141,7 +145,7 @@ describe.each(DATABASES)('tenant isolation and roles on %s, for every endpoint',
       if (name === 'kind') return 'welcome';
       if (name === 'name') return 'staff';
       if (name === 'code') return 'D1';
-      if (name === 'id') return route.path.includes('/api-keys/') ? victim.keyId : route.path.includes('/Groups/') ? 'staff' : victim.userId;
+      if (name === 'id') return route.path.includes('/api-keys/') ? victim.keyId : route.path.includes('/Groups/') ? victim.groupId : victim.userId;
       return 'x';
     });
     return route.path.startsWith('/api/account/') ? `${url}?v=4.0` : url;
@@ -167,6 +171,7 @@ describe.each(DATABASES)('tenant isolation and roles on %s, for every endpoint',
       if (LEAST_ROLE[`${route.method} ${route.path}`] === 'public' || route.path.startsWith('/docs')) continue;
       const res = await send(route, intruder);
       const where = `${route.method} ${route.path} → ${res.status}`;
+      if (NOT_IMPLEMENTED.has(`${route.method} ${route.path}`) && res.status === 501) continue;
       if (res.text.includes(SECRET)) problems.push(`${where} shows the victim's data: ${res.text.slice(0, 200)}`);
       const namesVictim = /\{(tenant|accountId|appKey)\}/.test(route.path);
       const namesVictimResource = /\{id\}/.test(route.path);
@@ -196,6 +201,7 @@ describe.each(DATABASES)('tenant isolation and roles on %s, for every endpoint',
         if (!refused) continue;
         checked++;
         const res = await send(route, victim.tokens[role]);
+        if (NOT_IMPLEMENTED.has(`${route.method} ${route.path}`) && res.status === 501) continue;
         // A bulk request answers 200 with each operation's own status.
         const bulkRefused = res.status === 200 && Array.isArray(res.body?.Operations) && res.body.Operations.every((o: { status: string }) => o.status === '403');
         const expected = least === undefined ? [403, 404] : [403];
