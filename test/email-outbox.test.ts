@@ -103,9 +103,10 @@ describe.each(DATABASES)('email outbox on %s', (kind) => {
   });
 
   it('writes one message per user a batch created, and none for the records it refused', async () => {
+    expect((await t.call('POST', '/v1/tenants/acme/users', { body: { email: 'stored@example.com' } })).status).toBe(201);
     const res = await t.call('POST', '/v1/tenants/acme/users/batch', {
       token: managerToken,
-      body: { users: [{ email: 'b1@example.com' }, { email: 'not-an-email' }, { email: 'ada@example.com' }, { email: 'b2@example.com' }] },
+      body: { users: [{ email: 'b1@example.com' }, { email: 'not-an-email' }, { email: 'stored@example.com' }, { email: 'b2@example.com' }] },
     });
     expect(res.status).toBe(200);
     expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(['created', 'failed', 'failed', 'created']);
@@ -114,12 +115,14 @@ describe.each(DATABASES)('email outbox on %s', (kind) => {
       expect(rows.filter((m) => m.user_id === r.user.id)).toHaveLength(1);
     }
     expect(rows.filter((m) => m.to_address === 'not-an-email')).toEqual([]);
-    expect(rows.filter((m) => m.to_address === 'ada@example.com')).toHaveLength(1);
+    // The stored user's own message only; none for the refused duplicate.
+    expect(rows.filter((m) => m.to_address === 'stored@example.com')).toHaveLength(1);
   });
 
   it('writes nothing for an atomic batch that was refused', async () => {
+    expect((await t.call('POST', '/v1/tenants/acme/users', { body: { email: 'atomic-stored@example.com' } })).status).toBe(201);
     const before = (await outboxRows(t.db)).length;
-    const res = await t.call('POST', '/v1/tenants/acme/users/batch', { body: { atomic: true, users: [{ email: 'a1@example.com' }, { email: 'ada@example.com' }] } });
+    const res = await t.call('POST', '/v1/tenants/acme/users/batch', { body: { atomic: true, users: [{ email: 'a1@example.com' }, { email: 'atomic-stored@example.com' }] } });
     expect(res.status).toBe(422);
     expect(await outboxRows(t.db)).toHaveLength(before);
   });
@@ -172,15 +175,18 @@ describe.each(DATABASES)('email outbox on %s', (kind) => {
   });
 
   it('pages through the outbox, newest first', async () => {
-    const first = await t.call('GET', '/v1/tenants/acme/messages?limit=2');
+    await t.call('POST', '/v1/tenants', { body: { id: 'paged', name: 'Paged' } });
+    for (const n of [1, 2, 3, 4, 5]) expect((await t.call('POST', '/v1/tenants/paged/users', { body: { email: `p${n}@example.com` } })).status).toBe(201);
+    const first = await t.call('GET', '/v1/tenants/paged/messages?limit=2');
     expect(first.body.messages).toHaveLength(2);
     expect(first.body.nextCursor).toEqual(expect.any(String));
-    const second = await t.call('GET', `/v1/tenants/acme/messages?limit=2&cursor=${first.body.nextCursor}`);
+    const second = await t.call('GET', `/v1/tenants/paged/messages?limit=2&cursor=${first.body.nextCursor}`);
     expect(second.body.messages).toHaveLength(2);
-    const all = (await t.call('GET', '/v1/tenants/acme/messages?limit=200')).body.messages;
+    const all = (await t.call('GET', '/v1/tenants/paged/messages?limit=200')).body.messages;
+    expect(all.map((m: { to: string }) => m.to)).toEqual(['p5@example.com', 'p4@example.com', 'p3@example.com', 'p2@example.com', 'p1@example.com']);
     expect([...first.body.messages, ...second.body.messages].map((m: { id: string }) => m.id)).toEqual(all.slice(0, 4).map((m: { id: string }) => m.id));
     expect(all.map((m: { createdAt: string }) => m.createdAt)).toEqual([...all.map((m: { createdAt: string }) => m.createdAt)].sort().reverse());
-    const pending = await t.call('GET', '/v1/tenants/acme/messages?status=sent');
+    const pending = await t.call('GET', '/v1/tenants/paged/messages?status=sent');
     expect(pending.body.messages).toEqual([]);
   });
 
