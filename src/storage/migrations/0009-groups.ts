@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../database.js';
 
@@ -7,7 +6,8 @@ import type { DialectName } from '../database.js';
  *
  * - `roles.id`: a stable id issued once per role and never given again (a SCIM Group's `id`),
  *   so that a role can be renamed and a deleted role's name reused without the new role taking
- *   the old one's id. Existing roles get one here.
+ *   the old one's id. New roles get a UUID; an existing role keeps the id directories already
+ *   hold for it, its name (which was its SCIM id until now), and keeps it through renames.
  * - `roles.external_id`: the directory client's own identifier for the group.
  * - `roles.revision`: +1 on every change of the role or its membership (the group's version).
  * - `users.display_name`: the name a user is shown by (SCIM `displayName`), separate from
@@ -18,12 +18,8 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
   await db.schema.alterTable('roles').addColumn('id', 'text').execute();
   await db.schema.alterTable('roles').addColumn('external_id', 'text').execute();
   await db.schema.alterTable('roles').addColumn('revision', 'integer', (c) => c.notNull().defaultTo(1)).execute();
-  const k = db as Kysely<{ roles: { tenant_id: string; name: string; id: string | null } }>;
-  const existing = await k.selectFrom('roles').select(['tenant_id', 'name']).execute();
-  for (const role of existing) {
-    await k.updateTable('roles').set({ id: randomUUID() }).where('tenant_id', '=', role.tenant_id).where('name', '=', role.name).execute();
-  }
-  await db.schema.createIndex('roles_id_unique').on('roles').column('id').unique().execute();
+  await sql`update roles set id = name`.execute(db);
+  await db.schema.createIndex('roles_tenant_id_unique').on('roles').columns(['tenant_id', 'id']).unique().execute();
   await db.schema.createIndex('roles_tenant_external_id').on('roles').columns(['tenant_id', 'external_id']).execute();
 
   await db.schema.alterTable('users').addColumn('display_name', 'text').execute();
