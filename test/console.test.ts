@@ -266,7 +266,7 @@ describe('Muster Console', () => {
     }
   });
 
-  it('locks, unlocks and deletes a user after a confirmation', async () => {
+  it('locks, unlocks, re-invites and deletes a user after a confirmation', async () => {
     const made = await api('POST', '/v1/tenants/acme/users?notify=false', { email: 'temp.worker@acme.test', name: { givenName: 'Temp', familyName: 'Worker' } });
     const id = made.body.id as string;
     const session = await openConsole();
@@ -280,6 +280,12 @@ describe('Muster Console', () => {
       await page.getByRole('button', { name: 'Unlock' }).click();
       await page.getByRole('button', { name: 'Lock', exact: true }).waitFor();
       expect((await api('GET', `/v1/tenants/acme/users/${id}`)).body.lockedOut).toBe(false);
+
+      // No password yet: a new invitation, with a fresh code, goes to the outbox.
+      await page.getByRole('button', { name: 'Resend invitation' }).click();
+      await page.getByRole('status').filter({ hasText: 'A new invitation is on its way' }).waitFor();
+      const messages = (await api('GET', `/v1/tenants/acme/messages?userId=${id}`)).body.messages;
+      expect(messages.filter((m: { kind: string; status: string }) => m.kind === 'invitation' && m.status === 'pending')).toHaveLength(1);
 
       await page.getByRole('button', { name: 'Delete user' }).click();
       const dialog = page.getByRole('dialog');

@@ -49,9 +49,9 @@ describe.each(DATABASES)('the typed client on %s', (kind) => {
 
     const read = await admin.GET('/v1/tenants/{tenant}/users/{id}', { params: { path: { tenant: 'typed', id: user.id } } });
     const etag = read.response.headers.get('etag')!;
-    const changed = await admin.PATCH('/v1/tenants/{tenant}/users/{id}', { params: { path: { tenant: 'typed', id: user.id } }, headers: { 'if-match': etag }, body: { lockedOut: true } });
+    const changed = await admin.PATCH('/v1/tenants/{tenant}/users/{id}', { params: { path: { tenant: 'typed', id: user.id }, header: { 'if-match': etag } }, body: { lockedOut: true } });
     expect(changed.data?.lockedOut).toBe(true);
-    const stale = await admin.PATCH('/v1/tenants/{tenant}/users/{id}', { params: { path: { tenant: 'typed', id: user.id } }, headers: { 'if-match': etag }, body: { lockedOut: false } });
+    const stale = await admin.PATCH('/v1/tenants/{tenant}/users/{id}', { params: { path: { tenant: 'typed', id: user.id }, header: { 'if-match': etag } }, body: { lockedOut: false } });
     expect(stale.response.status).toBe(412);
     expect(stale.error?.code).toBe('PRECONDITION_FAILED');
 

@@ -394,9 +394,12 @@ export interface paths {
          */
         post: {
             parameters: {
-                query?: {
-                    /** @description API version: required, must be 4.0. */
-                    v?: string;
+                query: {
+                    /**
+                     * @description API version: required, must be 4.0.
+                     * @example 4.0
+                     */
+                    v: string;
                 };
                 header?: {
                     /** @description The users revision (`ac-revision`) the client knows, bare or quoted. When it is no longer current the request fails with 412 and nothing is written. */
@@ -419,9 +422,8 @@ export interface paths {
                      *       {
                      *         "loginName": "agent1",
                      *         "email": "agent1@example.com",
-                     *         "firstName": "Annie",
-                     *         "lastName": "Easley",
-                     *         "mobileNumber": "+1 216 555 0142"
+                     *         "fullName": "Annie Easley",
+                     *         "mobileNumber": "0542-123456"
                      *       }
                      *     ]
                      */
@@ -1586,7 +1588,8 @@ export interface paths {
                      * @example {
                      *       "EmailAddress": "mary@example.com",
                      *       "FirstName": "Mary",
-                     *       "LastName": "Jackson"
+                     *       "LastName": "Jackson",
+                     *       "Password": "wind tunnel 1958"
                      *     }
                      */
                     "application/json": {
@@ -2060,6 +2063,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/scim/v2/.search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Not implemented: a search across resource types (SCIM) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+                     *       ],
+                     *       "filter": "userName sw \"h\"",
+                     *       "count": 10
+                     *     }
+                     */
+                    "application/json": unknown;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                501: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/scim/v2/Bulk": {
         parameters: {
             query?: never;
@@ -2416,6 +2475,7 @@ export interface paths {
                             itemsPerPage: number;
                             Resources: {
                                 displayName?: string;
+                                externalId?: string;
                                 id?: string;
                                 members?: ({
                                     display?: string;
@@ -2689,6 +2749,7 @@ export interface paths {
                      */
                     "application/json": {
                         displayName?: string;
+                        externalId?: string;
                         id?: string;
                         members?: ({
                             display?: string;
@@ -2717,6 +2778,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             displayName?: string;
+                            externalId?: string;
                             id?: string;
                             members?: ({
                                 display?: string;
@@ -2733,6 +2795,312 @@ export interface paths {
                                 version?: string;
                             };
                             schemas: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scim/v2/Groups/.search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Search groups with a SearchRequest body (SCIM) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "schemas": [
+                     *         "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+                     *       ],
+                     *       "filter": "displayName sw \"Eng\""
+                     *     }
+                     */
+                    "application/json": {
+                        attributes?: string[];
+                        count?: number;
+                        excludedAttributes?: string[];
+                        filter?: string;
+                        schemas?: string[];
+                        sortBy?: string;
+                        sortOrder?: string;
+                        startIndex?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            itemsPerPage: number;
+                            Resources: {
+                                displayName?: string;
+                                externalId?: string;
+                                id?: string;
+                                members?: ({
+                                    display?: string;
+                                    type?: string;
+                                    value?: string;
+                                } & {
+                                    [key: string]: string;
+                                })[];
+                                meta?: {
+                                    created?: string;
+                                    lastModified?: string;
+                                    location?: string;
+                                    resourceType?: string;
+                                    version?: string;
+                                };
+                                schemas: string[];
+                            }[];
+                            schemas: string[];
+                            startIndex: number;
+                            totalResults: number;
                         };
                     };
                 };
@@ -2998,6 +3366,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             displayName?: string;
+                            externalId?: string;
                             id?: string;
                             members?: ({
                                 display?: string;
@@ -3016,6 +3385,13 @@ export interface paths {
                             schemas: string[];
                         };
                     };
+                };
+                /** @description Not Modified: If-None-Match names the current version (ETag). */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Default Response */
                 400: {
@@ -3243,7 +3619,7 @@ export interface paths {
                 };
             };
         };
-        /** Replace the members of a group (SCIM) */
+        /** Replace a group: its displayName, externalId and members (SCIM) */
         put: {
             parameters: {
                 query?: {
@@ -3268,6 +3644,7 @@ export interface paths {
                      */
                     "application/json": {
                         displayName?: string;
+                        externalId?: string;
                         id?: string;
                         members?: ({
                             display?: string;
@@ -3296,6 +3673,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             displayName?: string;
+                            externalId?: string;
                             id?: string;
                             members?: ({
                                 display?: string;
@@ -3789,7 +4167,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change group membership with PatchOp operations (SCIM) */
+        /** Change a group (its displayName, externalId and members) with PatchOp operations (SCIM) */
         patch: {
             parameters: {
                 query?: {
@@ -3837,6 +4215,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             displayName?: string;
+                            externalId?: string;
                             id?: string;
                             members?: ({
                                 display?: string;
@@ -4084,6 +4463,157 @@ export interface paths {
         };
         trace?: never;
     };
+    "/scim/v2/Me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Not implemented: the authenticated user (SCIM) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                501: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Not implemented: the authenticated user (SCIM) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                501: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Not implemented: the authenticated user (SCIM) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                501: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Not implemented: the authenticated user (SCIM) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                501: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Not implemented: the authenticated user (SCIM) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                501: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            schemas: string[];
+                            /** @description invalidFilter, tooMany, uniqueness, mutability, invalidSyntax, invalidPath, noTarget, invalidValue, … */
+                            scimType?: string;
+                            /** @description The HTTP status, as a string (RFC 7644 §3.12). */
+                            status: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/scim/v2/ResourceTypes": {
         parameters: {
             query?: never;
@@ -4183,6 +4713,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example User */
                     id: string;
                 };
                 cookie?: never;
@@ -4357,6 +4888,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @example urn:ietf:params:scim:schemas:core:2.0:User */
                     id: string;
                 };
                 cookie?: never;
@@ -5594,6 +6126,13 @@ export interface paths {
                             userName?: string;
                         };
                     };
+                };
+                /** @description Not Modified: If-None-Match names the current version (ETag). */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Default Response */
                 400: {
@@ -8214,6 +8753,7 @@ export interface paths {
                                 createdAt: string;
                                 /** @description Free text from the directory; not a department code. */
                                 department: string | null;
+                                displayName: string | null;
                                 email: string;
                                 employeeNumber: string | null;
                                 /** @description A provisioning client's own id for the user (SCIM externalId); unique in the tenant. */
@@ -8799,9 +9339,9 @@ export interface paths {
                 content: {
                     /**
                      * @example {
-                     *       "subject": "Welcome to {{tenant}}, {{givenName}}",
-                     *       "text": "Hello {{givenName}}, your account {{userName}} is ready.",
-                     *       "html": "<p>Hello {{givenName}}, your account <b>{{userName}}</b> is ready.</p>"
+                     *       "subject": "Welcome to {{tenant.name}}",
+                     *       "text": "Hello {{user.displayName}}, your account {{user.userName}} at {{tenant.name}} is ready.",
+                     *       "html": "<p>Hello {{user.displayName}}, your account <b>{{user.userName}}</b> at {{tenant.name}} is ready.</p>"
                      *     }
                      */
                     "application/json": {
@@ -9117,8 +9657,8 @@ export interface paths {
                     map?: string[];
                     /** @description Send the welcome or invitation emails (default true). */
                     notify?: boolean;
-                    /** @description skip: a taken email or user name is reported as skipped. */
-                    onConflict?: "fail" | "skip";
+                    /** @description A row whose email or user name is taken: fail (default), skip it, or update that user (the checks, privilege rule and audit of a PATCH). */
+                    onConflict?: "fail" | "skip" | "update";
                 };
                 header?: {
                     "idempotency-key"?: string;
@@ -9175,7 +9715,7 @@ export interface paths {
                                 dryRun: boolean;
                                 notify: boolean;
                                 /** @enum {string} */
-                                onConflict: "fail" | "skip";
+                                onConflict: "fail" | "skip" | "update";
                             };
                             processed: number;
                             rate: number | null;
@@ -9187,6 +9727,8 @@ export interface paths {
                             tenant: string;
                             /** @description Rows in the upload (a CSV header is not a row). */
                             total: number;
+                            /** @description Existing users changed, under onConflict=update; in a dry run, the rows that would change one. */
+                            updated: number;
                             /** Format: date-time */
                             updatedAt: string;
                         };
@@ -9338,7 +9880,7 @@ export interface paths {
                                 dryRun: boolean;
                                 notify: boolean;
                                 /** @enum {string} */
-                                onConflict: "fail" | "skip";
+                                onConflict: "fail" | "skip" | "update";
                             };
                             processed: number;
                             rate: number | null;
@@ -9350,6 +9892,8 @@ export interface paths {
                             tenant: string;
                             /** @description Rows in the upload (a CSV header is not a row). */
                             total: number;
+                            /** @description Existing users changed, under onConflict=update; in a dry run, the rows that would change one. */
+                            updated: number;
                             /** Format: date-time */
                             updatedAt: string;
                         };
@@ -9454,7 +9998,7 @@ export interface paths {
                                 dryRun: boolean;
                                 notify: boolean;
                                 /** @enum {string} */
-                                onConflict: "fail" | "skip";
+                                onConflict: "fail" | "skip" | "update";
                             };
                             processed: number;
                             rate: number | null;
@@ -9466,6 +10010,8 @@ export interface paths {
                             tenant: string;
                             /** @description Rows in the upload (a CSV header is not a row). */
                             total: number;
+                            /** @description Existing users changed, under onConflict=update; in a dry run, the rows that would change one. */
+                            updated: number;
                             /** Format: date-time */
                             updatedAt: string;
                         };
@@ -9548,7 +10094,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The failed rows of an import job (row, email, code, field, message), streamed as NDJSON or CSV */
+        /** The failed rows of an import job (row, email, code, field, message, and the row as uploaded in source), streamed as NDJSON or CSV */
         get: {
             parameters: {
                 query?: {
@@ -10961,6 +11507,7 @@ export interface paths {
                                 createdAt: string;
                                 /** @description Free text from the directory; not a department code. */
                                 department: string | null;
+                                displayName: string | null;
                                 email: string;
                                 employeeNumber: string | null;
                                 /** @description A provisioning client's own id for the user (SCIM externalId); unique in the tenant. */
@@ -11083,6 +11630,8 @@ export interface paths {
                         confirmPassword?: string;
                         /** @description Free text, as the directory holds it; not checked against the department codes of `access.departmentId`. */
                         department?: string;
+                        /** @description The name the user is shown by (SCIM `displayName`), apart from `name.formatted`. */
+                        displayName?: string;
                         /** Format: email */
                         email: string;
                         /** @description Free text, as the directory holds it. */
@@ -11138,6 +11687,7 @@ export interface paths {
                             createdAt: string;
                             /** @description Free text from the directory; not a department code. */
                             department: string | null;
+                            displayName: string | null;
                             email: string;
                             employeeNumber: string | null;
                             /** @description A provisioning client's own id for the user (SCIM externalId); unique in the tenant. */
@@ -11298,6 +11848,7 @@ export interface paths {
                             createdAt: string;
                             /** @description Free text from the directory; not a department code. */
                             department: string | null;
+                            displayName: string | null;
                             email: string;
                             employeeNumber: string | null;
                             /** @description A provisioning client's own id for the user (SCIM externalId); unique in the tenant. */
@@ -11463,8 +12014,9 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: {
-                    "if-match"?: string;
+                header: {
+                    /** @example "1" */
+                    "if-match": string;
                 };
                 path: {
                     id: string;
@@ -11492,6 +12044,7 @@ export interface paths {
                         };
                         approved?: boolean;
                         department?: string | null;
+                        displayName?: string | null;
                         /** Format: email */
                         email?: string;
                         employeeNumber?: string | null;
@@ -11528,6 +12081,7 @@ export interface paths {
                             createdAt: string;
                             /** @description Free text from the directory; not a department code. */
                             department: string | null;
+                            displayName: string | null;
                             email: string;
                             employeeNumber: string | null;
                             /** @description A provisioning client's own id for the user (SCIM externalId); unique in the tenant. */
@@ -11637,6 +12191,118 @@ export interface paths {
         };
         trace?: never;
     };
+    "/v1/tenants/{tenant}/users/{id}/invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a user without a password a new invitation (earlier codes stop working) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    /** @example default */
+                    tenant: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @description When the new code stops working.
+                             */
+                            expiresAt: string;
+                            /** @description The outbox message carrying the new code (GET …/messages). */
+                            messageId: string;
+                            userId: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description application/problem+json */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description application/problem+json */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description application/problem+json */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description application/problem+json */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenant}/users/batch": {
         parameters: {
             query?: never;
@@ -11696,6 +12362,8 @@ export interface paths {
                             confirmPassword?: string;
                             /** @description Free text, as the directory holds it; not checked against the department codes of `access.departmentId`. */
                             department?: string;
+                            /** @description The name the user is shown by (SCIM `displayName`), apart from `name.formatted`. */
+                            displayName?: string;
                             /** Format: email */
                             email: string;
                             /** @description Free text, as the directory holds it. */
@@ -11757,6 +12425,7 @@ export interface paths {
                                     createdAt: string;
                                     /** @description Free text from the directory; not a department code. */
                                     department: string | null;
+                                    displayName: string | null;
                                     email: string;
                                     employeeNumber: string | null;
                                     /** @description A provisioning client's own id for the user (SCIM externalId); unique in the tenant. */
@@ -11874,6 +12543,7 @@ export interface paths {
                                     createdAt: string;
                                     /** @description Free text from the directory; not a department code. */
                                     department: string | null;
+                                    displayName: string | null;
                                     email: string;
                                     employeeNumber: string | null;
                                     /** @description A provisioning client's own id for the user (SCIM externalId); unique in the tenant. */
@@ -11922,6 +12592,105 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/users/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the tenant's users as CSV or NDJSON, in the format an import reads back (no passwords)
+         * @description Streams every user of the tenant in creation order. CSV: a header row of the import columns (roles separated by ;). NDJSON: one user draft per line, as POST …/users takes it. Passwords and their hashes are never exported. Cells a spreadsheet would run as formulas are written with a leading quote, which the importer takes off again.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Overrides the Accept header (default: NDJSON). */
+                    format?: "csv" | "ndjson";
+                };
+                header?: never;
+                path: {
+                    /** @example default */
+                    tenant: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The users, one per line. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description application/problem+json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description application/problem+json */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description application/problem+json */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description application/problem+json */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description application/problem+json */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description application/problem+json */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -12044,7 +12813,7 @@ export interface components {
                 dryRun: boolean;
                 notify: boolean;
                 /** @enum {string} */
-                onConflict: "fail" | "skip";
+                onConflict: "fail" | "skip" | "update";
             };
             processed: number;
             rate: number | null;
@@ -12056,6 +12825,8 @@ export interface components {
             tenant: string;
             /** @description Rows in the upload (a CSV header is not a row). */
             total: number;
+            /** @description Existing users changed, under onConflict=update; in a dry run, the rows that would change one. */
+            updated: number;
             /** Format: date-time */
             updatedAt: string;
         };

@@ -402,6 +402,13 @@ export interface InvitationStore {
    * invitations used, and records `audit` when it redeemed. Returns why it could not when it could not.
    */
   redeem(invitationId: string, passwordHash: string, at: string, audit?: AuditEvent): Promise<'redeemed' | 'used' | 'expired' | 'missing'>;
+  /**
+   * In one transaction, for a user of the tenant that has no password yet: revokes its pending
+   * invitations (cancelling the unsent messages that carry one), writes `batch` (the new
+   * invitation and its message) and records `audit`. Writes nothing, and says why, when the user
+   * is gone or has a password.
+   */
+  reissue(tenantId: string, userId: string, batch: EmailBatch, audit?: AuditEvent): Promise<'reissued' | 'missing' | 'has-password'>;
 }
 
 export interface EmailDeps {

@@ -250,6 +250,17 @@ export function createEmailTemplateStore(db: Db): EmailTemplateStore {
 
 export function createInvitationStore(db: Db): InvitationStore {
   return {
+    reissue: (tenantId, userId, batch, audit) =>
+      db.write(async (trx) => {
+        const user = await trx.selectFrom('users').select(['password_hash']).where('tenant_id', '=', tenantId).where('id', '=', userId).executeTakeFirst();
+        if (!user) return 'missing' as const;
+        if (user.password_hash !== null) return 'has-password' as const;
+        // The old code stops working as the new one is written: one invitation is valid at a time.
+        await revokeInvitations(trx, tenantId, userId);
+        await insertEmailBatch(trx, batch);
+        if (audit) await insertAuditEvents(trx, [audit]);
+        return 'reissued' as const;
+      }),
     async findByTokenHash(tokenHash) {
       const row = await db.kysely
         .selectFrom('invitations')

@@ -110,8 +110,7 @@ export function UserDetailPage({ id }: { id: string }) {
   const patch = useMutation({
     mutationFn: async (changes: UserChanges) => {
       const { data, error, response } = await client.PATCH('/v1/tenants/{tenant}/users/{id}', {
-        params: { path: { tenant, id } },
-        headers: { 'if-match': loaded.data!.etag },
+        params: { path: { tenant, id }, header: { 'if-match': loaded.data!.etag } },
         body: changes,
       });
       if (error) throw asProblem(error, response.status);
@@ -132,6 +131,20 @@ export function UserDetailPage({ id }: { id: string }) {
       void queries.invalidateQueries({ queryKey: ['users', tenant] });
       setSaved(changes && 'lockedOut' in changes && Object.keys(changes).length === 1 ? (next.user.lockedOut ? 'The user is locked.' : 'The user is unlocked.') : 'Saved.');
     },
+  });
+
+  const resend = useMutation({
+    mutationFn: async () => {
+      const { data, error, response } = await client.POST('/v1/tenants/{tenant}/users/{id}/invitation', { params: { path: { tenant, id } } });
+      if (error) throw asProblem(error, response.status);
+      return data;
+    },
+    onMutate: () => {
+      setProblem(null);
+      setSaved(null);
+    },
+    onError: (error) => setProblem(asProblem(error)),
+    onSuccess: () => setSaved('A new invitation is on its way; earlier invitation codes no longer work.'),
   });
 
   const remove = useMutation({
@@ -182,6 +195,11 @@ export function UserDetailPage({ id }: { id: string }) {
         actions={
           editable && (
             <>
+              {!user.hasPassword && (
+                <button type="button" disabled={resend.isPending} onClick={() => resend.mutate()}>
+                  Resend invitation
+                </button>
+              )}
               <button type="button" disabled={patch.isPending} onClick={() => patch.mutate({ lockedOut: !user.lockedOut })}>
                 {user.lockedOut ? 'Unlock' : 'Lock'}
               </button>

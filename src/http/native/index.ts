@@ -7,6 +7,7 @@ import { catalogRoutes } from './catalog-routes.js';
 import { credentialRoutes } from './credential-routes.js';
 import { emailRoutes } from './email-routes.js';
 import { importRoutes } from './import-routes.js';
+import { invitationResendRoutes } from './invitation-resend-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { tenantRoutes } from './tenant-routes.js';
 import { userRoutes } from './user-routes.js';
@@ -27,6 +28,7 @@ export async function nativeApi(scope: FastifyInstance, options: { core: CoreDep
   tenantRoutes(app, options.core);
   catalogRoutes(app, options.core);
   userRoutes(app, options.core);
+  invitationResendRoutes(app, options.core);
   credentialRoutes(app, options.core, { perLoginPerMinute: options.verifyRateLimitPerMinute });
   emailRoutes(app, options.core);
   auditRoutes(app, options.core);
