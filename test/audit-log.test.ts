@@ -121,9 +121,10 @@ describe.each(DATABASES)('audit log on %s', (kind) => {
 
   it('records nothing for a change that is rolled back or never written', async () => {
     const token = admin.token;
+    expect((await t.call('POST', '/v1/tenants/audited/users', { token, body: { email: 'rollback-stored@example.com' } })).status).toBe(201);
     const before = await auditRows({ action: 'user.created' });
     // An atomic batch refused because one record is a duplicate: none of it is written, nor audited.
-    const atomic = await t.call('POST', '/v1/tenants/audited/users/batch', { token, body: { atomic: true, users: [{ email: 'fresh1@example.com' }, { email: 'native@example.com' }] } });
+    const atomic = await t.call('POST', '/v1/tenants/audited/users/batch', { token, body: { atomic: true, users: [{ email: 'fresh1@example.com' }, { email: 'rollback-stored@example.com' }] } });
     expect(atomic.status).toBe(422);
     const account = await t.call('POST', '/api/account/audited/configuration/le-users/users?v=4.0', { token, body: [{ email: 'fresh2@example.com' }, { email: 'not-an-email' }] });
     expect(account.status).toBe(400);
@@ -135,11 +136,19 @@ describe.each(DATABASES)('audit log on %s', (kind) => {
   });
 
   it('filters by action, actor, resource and time, and pages with a cursor', async () => {
+    // Changes of its own by two actors: users created by the tenant admin and by the bootstrap token, one deleted.
+    const made: string[] = [];
+    for (let i = 0; i < 6; i++) made.push((await t.call('POST', '/v1/tenants/audited/users', { token: admin.token, body: { email: `filtered${i}@example.com` } })).body.id);
+    for (let i = 6; i < 9; i++) made.push((await t.call('POST', '/v1/tenants/audited/users', { body: { email: `filtered${i}@example.com` } })).body.id);
+    expect((await t.call('DELETE', `/v1/tenants/audited/users/${made[0]}`, { token: admin.token })).status).toBe(204);
     const all = await events('?limit=200');
     expect(all.length).toBeGreaterThan(10);
     // Newest first (in the order the changes were committed).
     expect(all[0]!.at >= all[all.length - 1]!.at).toBe(true);
-    expect((await events('?action=user.deleted')).every((e) => e.action === 'user.deleted')).toBe(true);
+    const deleted = await events('?action=user.deleted');
+    expect(deleted.length).toBeGreaterThan(0);
+    expect(deleted.every((e) => e.action === 'user.deleted')).toBe(true);
+    expect(deleted.some((e) => e.resource.id === made[0])).toBe(true);
     expect((await events('?actor=bootstrap&limit=200')).every((e) => e.actor.keyId === 'bootstrap')).toBe(true);
     expect((await events(`?actor=${admin.id}&limit=200`)).length).toBe(all.filter((e) => e.actor.keyId === admin.id).length);
     const middle = all[Math.floor(all.length / 2)]!.at;
