@@ -137,5 +137,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
     uiConfig: { docExpansion: 'list', deepLinking: true, tryItOutEnabled: false, persistAuthorization: false, displayRequestDuration: true },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect(app.hasRoute({ method: 'GET', url: '/console/' }) ? '/console/' : '/docs', 302));
+  // hasRoute names a route as registered (`/console`, `/console/*`), not a URL it would match.
+  const consoleServed = () => ['/console', '/console/', '/console/*'].some((url) => app.hasRoute({ method: 'GET', url }));
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect(consoleServed() ? '/console/' : '/docs', 302));
 }
