@@ -99,11 +99,12 @@ describe.each(DATABASES)('SCIM conformance on %s', (kind) => {
       expect(after.meta.version).toBe(u.meta.version);
     });
 
-    it('RFC 7644 §3.5.2.2: remove of a required attribute (userName) or of the one email Muster keeps is 400 mutability', async () => {
+    it('RFC 7644 §3.5.2.2: remove of a required attribute (userName), of the one email Muster keeps or of the write-only password is 400 mutability', async () => {
       const u = await user('remove-required@example.com');
       expectScimError(await scim('PATCH', `/Users/${u.id}`, { body: patch({ op: 'remove', path: 'userName' }) }), 400, 'mutability');
       expectScimError(await scim('PATCH', `/Users/${u.id}`, { body: patch({ op: 'remove', path: 'emails' }) }), 400, 'mutability');
       expectScimError(await scim('PATCH', `/Users/${u.id}`, { body: patch({ op: 'remove', path: 'emails[type eq "work"]' }) }), 400, 'mutability');
+      expectScimError(await scim('PATCH', `/Users/${u.id}`, { body: patch({ op: 'remove', path: 'password' }) }), 400, 'mutability');
       expect((await read(`/Users/${u.id}`)).meta.version).toBe(u.meta.version);
     });
 

@@ -117,6 +117,10 @@ function checkPatched(before: ScimResource, after: ScimResource): void {
 export async function patchScimUser(ctx: ScimContext, id: string, body: unknown, ifMatch: IfMatch | undefined): Promise<User> {
   authorize(ctx.actor, 'users:write', ctx.tenantId);
   const operations = patchOperations(body);
+  // A password is write-only: it is not in the resource shown, so its removal would pass unseen.
+  if (operations.some((operation) => operation.op === 'remove' && operation.path?.toLowerCase() === 'password')) {
+    throw mutability('A password cannot be removed, only replaced.');
+  }
   const roleIds = new Map<string, string>();
   return updateWith(ctx, id, ifMatch, async (current) => {
     for (const [name, roleId] of await roleIdsOf(ctx, [current])) roleIds.set(name, roleId);
