@@ -202,7 +202,7 @@ describe('Muster Console', () => {
       await page.getByLabel('Given name').fill('Grace');
       await page.getByLabel('Family name').fill('Hopper');
       await page.getByLabel('Password', { exact: true }).fill('Compilers-1952-Navy');
-      await page.getByLabel('Roles').fill('staff');
+      await page.getByRole('group', { name: 'Roles' }).getByRole('checkbox', { name: 'staff' }).check();
       await page.getByLabel('Send the welcome or invitation email').uncheck();
       await page.getByRole('button', { name: 'Create user' }).click();
       await page.getByRole('heading', { name: 'Grace Hopper', level: 1 }).waitFor();

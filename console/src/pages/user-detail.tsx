@@ -5,13 +5,8 @@ import type { NewUser, Problem, User, UserChanges } from '../../../src/client/in
 import { asProblem, fieldMessage, generalMessage } from '../problems.js';
 import { useSignedIn } from '../session.js';
 import { Alert, ConfirmButton, Field, PageTitle, formatTime } from '../ui.js';
+import { RolePicker } from '../role-picker.js';
 import { displayName } from './users.js';
-
-const splitList = (value: string) =>
-  value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 
 const NEW_FIELDS = ['email', 'userName', 'givenName', 'familyName', 'password', 'roles'] as const;
 
@@ -19,7 +14,8 @@ export function NewUserPage() {
   const { client, tenant } = useSignedIn();
   const [, navigate] = useLocation();
   const queries = useQueryClient();
-  const [form, setForm] = useState({ email: '', userName: '', givenName: '', familyName: '', password: '', roles: '', notify: true });
+  const [form, setForm] = useState({ email: '', userName: '', givenName: '', familyName: '', password: '', notify: true });
+  const [roles, setRoles] = useState<string[]>([]);
   const [problem, setProblem] = useState<Problem | null>(null);
   const set = (key: keyof typeof form) => (e: { target: HTMLInputElement }) => setForm({ ...form, [key]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
 
@@ -30,7 +26,7 @@ export function NewUserPage() {
         ...(form.userName.trim() && { userName: form.userName.trim() }),
         ...((form.givenName.trim() || form.familyName.trim()) && { name: { ...(form.givenName.trim() && { givenName: form.givenName.trim() }), ...(form.familyName.trim() && { familyName: form.familyName.trim() }) } }),
         ...(form.password && { password: form.password }),
-        ...(form.roles.trim() && { roles: splitList(form.roles) }),
+        ...(roles.filter(Boolean).length > 0 && { roles: roles.filter(Boolean) }),
       };
       const { data, error, response } = await client.POST('/v1/tenants/{tenant}/users', { params: { path: { tenant }, query: { notify: form.notify } }, body });
       if (error) throw asProblem(error, response.status);
@@ -59,7 +55,7 @@ export function NewUserPage() {
         <Field label="Given name" value={form.givenName} onChange={set('givenName')} error={fieldMessage(problem, 'givenName')} />
         <Field label="Family name" value={form.familyName} onChange={set('familyName')} error={fieldMessage(problem, 'familyName')} />
         <Field label="Password" type="password" value={form.password} onChange={set('password')} error={fieldMessage(problem, 'password')} hint="Leave empty to send an invitation instead." autoComplete="new-password" />
-        <Field label="Roles" value={form.roles} onChange={set('roles')} error={fieldMessage(problem, 'roles')} hint="Role names, separated by commas." />
+        <RolePicker value={roles} onChange={setRoles} error={fieldMessage(problem, 'roles')} />
         <Field label="Send the welcome or invitation email" type="checkbox" checked={form.notify} onChange={set('notify')} />
         <div className="actions">
           <button type="submit" className="primary" disabled={create.isPending}>
@@ -81,7 +77,7 @@ function formOf(user: User) {
     givenName: user.name?.givenName ?? '',
     familyName: user.name?.familyName ?? '',
     phoneNumber: user.phoneNumber ?? '',
-    roles: user.roles.join(', '),
+    roles: user.roles,
   };
 }
 
@@ -171,7 +167,7 @@ export function UserDetailPage({ id }: { id: string }) {
   if (!loaded.data || !form) return <p role="status">Loading…</p>;
   const { user } = loaded.data;
   const editable = can('user-manager');
-  const set = (k: keyof typeof form) => (e: { target: HTMLInputElement }) => setForm({ ...form, [k]: e.target.value });
+  const set = (k: Exclude<keyof typeof form, 'roles'>) => (e: { target: HTMLInputElement }) => setForm({ ...form, [k]: e.target.value });
   const submit = (event: FormEvent) => {
     event.preventDefault();
     patch.mutate({
@@ -179,7 +175,7 @@ export function UserDetailPage({ id }: { id: string }) {
       userName: form.userName.trim(),
       name: { ...(form.givenName.trim() && { givenName: form.givenName.trim() }), ...(form.familyName.trim() && { familyName: form.familyName.trim() }) },
       phoneNumber: form.phoneNumber.trim() || null,
-      roles: splitList(form.roles),
+      roles: form.roles.filter(Boolean),
     });
   };
   const reload = async () => {
@@ -238,7 +234,7 @@ export function UserDetailPage({ id }: { id: string }) {
           <Field label="Given name" value={form.givenName} onChange={set('givenName')} error={fieldMessage(problem, 'givenName')} />
           <Field label="Family name" value={form.familyName} onChange={set('familyName')} error={fieldMessage(problem, 'familyName')} />
           <Field label="Phone number" value={form.phoneNumber} onChange={set('phoneNumber')} error={fieldMessage(problem, 'phoneNumber')} />
-          <Field label="Roles" value={form.roles} onChange={set('roles')} error={fieldMessage(problem, 'roles')} hint="Role names, separated by commas." />
+          <RolePicker value={form.roles} onChange={(roles) => setForm({ ...form, roles })} error={fieldMessage(problem, 'roles')} disabled={!editable} />
         </fieldset>
         {editable && (
           <div className="actions">
