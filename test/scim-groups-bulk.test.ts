@@ -86,6 +86,9 @@ describe.each(DATABASES)('SCIM Groups and Bulk on %s', (kind) => {
       expect(res.body.Resources[0].members).toBeUndefined();
       const withMembers = await scim('GET', `/Groups?filter=${encodeURIComponent('displayName eq "Listed"')}`);
       expect(withMembers.body.Resources[0].members.map((m: any) => m.value)).toEqual([member.id]);
+      // Two more groups of its own: a page of two is then less than all of them.
+      await group('ListedToo', []);
+      await group('ListedAlso', []);
       const all = await scim('GET', '/Groups?sortBy=displayName&count=2');
       expect(all.body.itemsPerPage).toBe(2);
       expect(all.body.totalResults).toBeGreaterThan(2);
