@@ -216,7 +216,9 @@ export async function updateGroup(deps: CoreDeps, actor: Actor, tenantId: string
   if (Object.keys(catalogChange).length > 0) {
     const at = deps.clock.now().toISOString();
     const detail = {
-      ...(catalogChange.name !== undefined && { previousName: role.name, name: catalogChange.name }),
+      name: catalogChange.name ?? role.name,
+      fields: Object.keys(catalogChange).sort(),
+      ...(catalogChange.name !== undefined && { previousName: role.name }),
       ...(catalogChange.externalId !== undefined && { externalId: catalogChange.externalId }),
     };
     const audit = auditEvent(deps, actor, tenantId, 'role.updated', role.id, detail, at);

@@ -1,7 +1,9 @@
 /**
  * Discovery (RFC 7644 §4, RFC 7643 §5–7): what Muster's SCIM service supports, and nothing
- * more. The schemas list only the attributes Muster keeps; a client sending others has them
- * ignored. These documents are the same for every tenant and need no credential.
+ * more. The schemas list only the attributes Muster keeps, each as the server requires,
+ * accepts and returns it (the README lists the attributes of the standard schemas that are
+ * accepted and ignored; a PATCH naming any other is refused). These documents are the same
+ * for every tenant and need no credential.
  */
 import Type from 'typebox';
 import { MAX_SEARCH_RESULTS } from '../../core/users/search-users.js';

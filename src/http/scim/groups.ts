@@ -112,10 +112,6 @@ async function withMembersOf(ctx: ScimContext, role: Role, withMembers: boolean,
   return { role, members: withMembers ? await allMembers(ctx, role, mustList) : undefined };
 }
 
-export async function readScimGroup(ctx: ScimContext, id: string, withMembers: boolean, mustList = true): Promise<GroupResult> {
-  return withMembersOf(ctx, await getGroup(ctx.core, ctx.actor, ctx.tenantId, id), withMembers, mustList);
-}
-
 /** POST /Groups: a new role named by displayName, with its externalId and first members. */
 export async function createScimGroup(ctx: ScimContext, body: unknown, withMembers = true): Promise<GroupResult> {
   // A caller without the right to write is told so before anything about its body.

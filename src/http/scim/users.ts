@@ -161,15 +161,13 @@ export async function searchScimUsers(ctx: ScimContext, params: SearchParameters
   const sort = userSortFromScim(optionalText(params.sortBy, 'sortBy'), optionalText(params.sortOrder, 'sortOrder'));
   const page = pageOf(params.startIndex, params.count);
   const { users, total } = await searchUsers(ctx.core, ctx.tenantId, ctx.actor, { filter, ...sort, offset: page.startIndex - 1, limit: page.count });
+  const roleIds = await roleIdsOf(ctx, users);
   return {
     schemas: [LIST_RESPONSE],
     totalResults: total,
     startIndex: page.startIndex,
     itemsPerPage: users.length,
-    Resources: await (async () => {
-      const roleIds = await roleIdsOf(ctx, users);
-      return users.map((user) => project(toScimUser(user, ctx.base, roleIds), projection));
-    })(),
+    Resources: users.map((user) => project(toScimUser(user, ctx.base, roleIds), projection)),
   };
 }
 
