@@ -12,6 +12,13 @@ import { createValidatorCompiler } from './http/shared/body-validation.js';
 import { registerOpenApi } from './http/shared/openapi.js';
 import { ProblemSchema, sendProblem } from './http/shared/problem.js';
 import { registerRateLimit } from './http/shared/rate-limit.js';
+import { registerMetrics, type Metrics } from './http/shared/metrics.js';
+import { registerReadiness } from './http/shared/readiness.js';
+import { serializeRequest } from './http/shared/request-log.js';
+import './http/shared/public-url.js';
+import type { LimiterFactory } from './storage/rate-limit-store.js';
+import type { OperationalStats } from './storage/operational-stats.js';
+import type { UploadLimits } from './core/imports/start-import.js';
 import { registerIdempotency } from './http/shared/idempotency.js';
 import { registerJsonBodyParser } from './http/shared/json-body.js';
 import { registerNulGuard } from './http/shared/nul-guard.js';
@@ -38,6 +45,21 @@ export interface AppOptions {
   verifyRateLimitPerMinute?: number;
   /** Where the built console is; dist/console by default. */
   consoleDir?: string;
+  /** Where the rate-limit counters live (PostgreSQL: shared by every instance); this process's memory by default. */
+  limiters?: LimiterFactory;
+  /**
+   * Which proxies to believe about the client's address (`X-Forwarded-For`) and scheme: true
+   * (any), or addresses/CIDRs, comma-separated. Unset: none, the socket's peer is the client.
+   */
+  trustProxy?: boolean | string;
+  /** Where clients reach the service (MUSTER_PUBLIC_URL): absolute links are built from it, not from the Host header. */
+  publicUrl?: string;
+  /** Prometheus metrics served at /metrics; none (and no /metrics) when unset. */
+  metrics?: Metrics;
+  /** What /readyz checks of the database; without it /readyz reports only draining. */
+  stats?: OperationalStats;
+  /** What one tenant's import uploads may take at once; DEFAULT_UPLOAD_LIMITS when unset. */
+  uploadLimits?: UploadLimits;
 }
 
 export interface ConnectionLimits {
@@ -66,6 +88,8 @@ export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["idempotency-key"]',
+  // The provisioning dialect's application key, a credential like the one in the app dialect's path.
+  'req.headers.appkey',
   '*.password',
   '*.confirmPassword',
   '*.token',
@@ -81,8 +105,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   // Node refuses a headers timeout longer than the request timeout.
   const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  const logger = options.logger === true ? {} : options.logger;
   const app = Fastify({
-    logger: options.logger ?? false,
+    // The request line is logged without the `app` dialect's key (a credential in the path).
+    logger: (logger ? { ...logger, serializers: { req: serializeRequest, ...logger.serializers } } : false) as FastifyServerOptions['logger'],
+    ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
     bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024,
     http: {
       maxHeaderSize: limits.maxHeaderBytes,
@@ -126,7 +153,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
   await registerOpenApi(app, options.version ?? '0.0.0');
-  await registerRateLimit(app, options.rateLimitPerMinute);
+  app.decorate('publicUrl', options.publicUrl?.replace(/\/+$/, ''));
+  app.decorate('uploadLimits', options.uploadLimits);
+  if (options.metrics) registerMetrics(app, options.metrics);
+  registerReadiness(app, options.stats);
+  const authenticator = createAuthenticator(options.core.keys, options.adminToken);
+  registerRateLimit(app, { perMinute: options.rateLimitPerMinute, authenticator, limiters: options.limiters, onRefused: options.metrics?.rateLimited });
   // Before any scope is registered, so that its hooks reach the create routes of every dialect.
   registerNulGuard(app);
   registerIdempotency(app, options.core);
@@ -136,7 +168,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get('/healthz', { schema: { tags: ['system'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
 
-  const authenticator = createAuthenticator(options.core.keys, options.adminToken);
   await app.register(nativeApi, { prefix: '/v1', core: options.core, authenticator, verifyRateLimitPerMinute: options.verifyRateLimitPerMinute, importMaxBytes: options.importMaxBytes, onImportQueued: options.onImportQueued });
   // The one /v1 route without an API key: the invitation token is its credential.
   await app.register(invitationApi, { prefix: '/v1', core: options.core });

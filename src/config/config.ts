@@ -13,6 +13,10 @@ export const ConfigSchema = Type.Object({
   MUSTER_BODY_LIMIT: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 }),
   /** The largest import upload (POST …/imports), which the body limit above does not cover: 2 GiB by default. */
   MUSTER_IMPORT_MAX_BYTES: Type.Integer({ minimum: 1024, default: 2 * 1024 ** 3 }),
+  /** Uploads one tenant may stream in at once (across every instance); past it, 429 with Retry-After. */
+  MUSTER_IMPORT_UPLOADS_PER_TENANT: Type.Integer({ minimum: 1, maximum: 1000, default: 2 }),
+  /** Bytes one tenant's uploads and unfinished import jobs may keep staged in the database; past it, 413. 4 GiB by default. */
+  MUSTER_IMPORT_STAGED_BYTES_PER_TENANT: Type.Integer({ minimum: 1024, default: 4 * 1024 ** 3 }),
   /** How long an import chunk stays claimed by a process; after a crash, another process takes it over once this has passed. */
   MUSTER_IMPORT_LEASE_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
   /** Import chunks one process works on at once; unset: 2 on PostgreSQL, 1 on SQLite. */
@@ -21,6 +25,16 @@ export const ConfigSchema = Type.Object({
   MUSTER_HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
   /** Interactive password hashes that may wait; past it a create answers 503 with Retry-After. Unset: 1000 per hashing slot. */
   MUSTER_HASH_QUEUE_DEPTH: Type.Optional(Type.Integer({ minimum: 1 })),
+  /**
+   * Which proxies to believe about the client's address (X-Forwarded-For), which keys the limits
+   * of requests without a valid credential: `true` (any: only when nothing but the proxy can
+   * reach Muster), or proxy addresses/CIDRs, comma-separated. Unset: the socket's peer is the client.
+   */
+  MUSTER_TRUST_PROXY: Type.Optional(Type.String({ pattern: '^(true|false|[0-9A-Fa-f:.,/\\s]+)$' })),
+  /** Seconds SIGTERM may take: /readyz turns 503 at once, then requests and the import chunk in flight end; past it the process exits anyway. */
+  MUSTER_SHUTDOWN_GRACE_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 25 }),
+  /** Seconds between SIGTERM and closing the listener, while /readyz already answers 503, so that a load balancer stops sending first. */
+  MUSTER_DRAIN_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 0 }),
   /** Password checks per minute for one login of one tenant (POST …/credentials/verify). */
   MUSTER_VERIFY_RATE_LIMIT: Type.Integer({ minimum: 1, default: 10 }),
   /** The most bytes of request line and headers; past it the answer is 431. */
@@ -43,7 +57,11 @@ export const ConfigSchema = Type.Object({
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MUSTER_MAIL_FROM: Type.String({ minLength: 3, default: 'Muster <no-reply@muster.invalid>' }),
   MUSTER_INVITATION_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 365, default: 72 }),
-  /** Where users reach this service; invitation emails point there. Defaults to http://localhost:PORT. */
+  /**
+   * Where users reach this service: invitation emails, Location headers, SCIM meta.location and
+   * documentationUri are built from it, never from a request's Host header. Defaults to
+   * http://localhost:PORT for emails; unset, links in responses follow the request's own host.
+   */
   MUSTER_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   /**
    * How much V8 lets its heap grow past what survived the last full collection before it

@@ -36,6 +36,8 @@ export const ERROR_CODES = [
   'IDEMPOTENCY_KEY_REUSED',
   /** The password-hashing queue is full: retry after Retry-After seconds; nothing was done. */
   'SERVICE_BUSY',
+  /** The database has no room left to write (a full disk): nothing was written; retry once space is freed. */
+  'INSUFFICIENT_STORAGE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

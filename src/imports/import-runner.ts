@@ -26,13 +26,22 @@ export interface ImportRunnerOptions {
    * with another's database work; on SQLite, whose driver works on this thread, one is best.
    */
   concurrency?: number;
+  /** Claims of one chunk after which its job fails as stuck (default MAX_CHUNK_CLAIMS). */
+  maxClaims?: number;
+  /** Told what each round did (for metrics). */
+  onReport?: (report: ChunkReport) => void;
 }
 
 export interface ImportRunner {
   /** Starts working through the queued jobs in the background. */
   start(): void;
-  /** Stops after the chunk in flight has committed (or rolled back), so that no chunk is cut off half-way. */
+  /**
+   * Stops: a chunk still hashing stops at its next step and is given back (its lease released,
+   * so another process takes it at once); a chunk already committing finishes its transaction.
+   */
   stop(): Promise<void>;
+  /** Chunks being worked on now. */
+  active(): number;
   /** Looks for work at once instead of at the end of the current wait. */
   wake(): void;
   /** One chunk now, if one is due. */
@@ -61,6 +70,8 @@ export function createImportRunner(options: ImportRunnerOptions): ImportRunner {
   const concurrency = Math.max(1, options.concurrency ?? 1);
 
   let running = false;
+  let stopping = new AbortController();
+  let inFlight = 0;
   let loop: Promise<unknown> | undefined;
   let lastCleanUp = 0;
 
@@ -81,7 +92,14 @@ export function createImportRunner(options: ImportRunnerOptions): ImportRunner {
   };
 
   async function runOnce(): Promise<ChunkReport> {
-    const report = await runNextImportChunk(deps, owner, leaseMs);
+    inFlight++;
+    let report: ChunkReport;
+    try {
+      report = await runNextImportChunk(deps, owner, leaseMs, { stop: stopping.signal, maxClaims: options.maxClaims });
+    } finally {
+      inFlight--;
+    }
+    options.onReport?.(report);
     switch (report.status) {
       case 'done':
         log.debug({ importId: report.jobId, chunk: report.chunkNo, ...report.counts }, 'import chunk committed');
@@ -94,6 +112,9 @@ export function createImportRunner(options: ImportRunnerOptions): ImportRunner {
         break;
       case 'error':
         log.error({ importId: report.jobId, chunk: report.chunkNo, err: report.error }, 'import chunk failed; it will be tried again');
+        break;
+      case 'stopped':
+        log.info({ importId: report.jobId, chunk: report.chunkNo }, 'import chunk given back on shutdown');
         break;
       case 'idle':
         break;
@@ -136,10 +157,12 @@ export function createImportRunner(options: ImportRunnerOptions): ImportRunner {
     start() {
       if (running) return;
       running = true;
+      stopping = new AbortController();
       loop = Promise.all(Array.from({ length: concurrency }, () => run()));
     },
     async stop() {
       running = false;
+      stopping.abort();
       wakeAll();
       await loop;
       loop = undefined;
@@ -147,6 +170,7 @@ export function createImportRunner(options: ImportRunnerOptions): ImportRunner {
     wake() {
       wakeAll();
     },
+    active: () => inFlight,
     runOnce,
     async drain() {
       while ((await runOnce()).status !== 'idle');

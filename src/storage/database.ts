@@ -26,6 +26,8 @@ export interface Db {
   scrubLog?(): void;
   /** SQLite only: the database file's path (`:memory:` for a database in memory). */
   file?: string;
+  /** PostgreSQL only: the connection pool under `kysely`, for stores that take a `pg` pool (the shared rate limits) and for pool metrics. */
+  pool?: pg.Pool;
 }
 
 const INT8_OID = 20;
@@ -121,6 +123,7 @@ function openPostgres(url: string): Db {
   return {
     kysely,
     dialect: 'postgres',
+    pool,
     // Two transactions that lock the same rows in opposite orders deadlock; PostgreSQL aborts
     // one of them (40P01), which is then tried again instead of failing the request.
     write: (work) => withWriteRetries(() => kysely.transaction().execute((trx: Transaction<Database>) => work(trx))),
@@ -133,6 +136,12 @@ export function openDatabase(url: string): Db {
   if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url);
   throw new Error(`DATABASE_URL must start with sqlite: or postgres:// (got "${url.split(':')[0]}:…")`);
+}
+
+/** Whether the database refused a write for want of space: SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100). */
+export function isStorageFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'SQLITE_FULL' || code === '53100';
 }
 
 /** Which unique index a driver error is about, if it is a unique violation at all. */

@@ -3,7 +3,8 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { KeyRole } from '../core/credentials/actor.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { ClaimedChunk, ImportChunkTx, ImportJob, ImportStore, OnConflict, RowSource, StagedRow } from '../core/imports/import-job.js';
-import { uniqueViolation, type Db } from './database.js';
+import { isStorageFull, uniqueViolation, type Db } from './database.js';
+import { DomainError } from '../core/errors.js';
 import type { Database, ImportJobsTable } from './schema.js';
 import { insertRows } from './bulk-insert.js';
 import { withoutNul } from '../core/nul-characters.js';
@@ -203,10 +204,41 @@ export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
         const json = JSON.stringify(r.draft ?? null);
         return { job_id: jobId, row_number: r.row, data: key && hasSecrets(r.draft) ? seal(key, json, ivs!.subarray(12 * i, 12 * i + 12)) : json, problem: null, source };
       });
-      await db.write(async (trx) => {
-        await insertRows(trx, 'import_rows', values);
-        await trx.updateTable('import_jobs').set({ upload_lease_until: leaseUntil }).where('id', '=', jobId).execute();
-      });
+      let bytes = 0;
+      for (const v of values) bytes += 16 + (v.data?.length ?? 0) + (v.problem?.length ?? 0) + ((v as { source?: string | null }).source?.length ?? 0);
+      await db
+        .write(async (trx) => {
+          await insertRows(trx, 'import_rows', values);
+          await trx.updateTable('import_jobs').set({ upload_lease_until: leaseUntil, staged_bytes: sql`staged_bytes + ${bytes}` }).where('id', '=', jobId).execute();
+        })
+        .catch((error: unknown) => {
+          if (isStorageFull(error)) throw new DomainError('INSUFFICIENT_STORAGE', 'The database has no room left for this upload; nothing of it was kept. Try again once space has been freed.');
+          throw error;
+        });
+    },
+
+    async tenantUploads(tenantId, now) {
+      const row = await k
+        .selectFrom('import_jobs')
+        .select([
+          (eb) => eb.fn.sum<number>(sql`case when state = 'uploading' and upload_lease_until > ${now} then 1 else 0 end`).as('streaming'),
+          (eb) => eb.fn.sum<number>(sql`case when state = 'uploading' and upload_lease_until <= ${now} then 0 else staged_bytes end`).as('staged'),
+        ])
+        .where('tenant_id', '=', tenantId)
+        .where('state', 'in', ['uploading', 'queued', 'running'])
+        .executeTakeFirst();
+      return { streaming: Number(row?.streaming ?? 0), stagedBytes: Number(row?.staged ?? 0) };
+    },
+
+    async discardUpload(jobId) {
+      uploadKeys.delete(jobId);
+      // Small deletes: each needs little room in the log, which a full disk may not have.
+      for (;;) {
+        const batch = k.selectFrom('import_rows').select('row_number').where('job_id', '=', jobId).orderBy('row_number').limit(1000);
+        const deleted = await k.deleteFrom('import_rows').where('job_id', '=', jobId).where('row_number', 'in', batch).executeTakeFirst();
+        if (Number(deleted.numDeletedRows) === 0) break;
+      }
+      await k.deleteFrom('import_jobs').where('id', '=', jobId).where('state', '=', 'abandoned').execute();
     },
 
     async finishUpload(jobId, total, bodySha256, chunkSize, at) {

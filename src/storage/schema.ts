@@ -166,6 +166,8 @@ export interface ImportJobsTable {
   started_at: string | null;
   finished_at: string | null;
   cleaned: Generated<number>;
+  /** Bytes of rows staged by the upload (their stored form), counted against the tenant's staging limit. */
+  staged_bytes: Generated<number>;
 }
 
 export interface ImportRowsTable {

@@ -165,6 +165,13 @@ export interface ImportStore {
   /** Stores uploaded rows durably and extends the upload's lease. */
   stageRows(jobId: string, rows: readonly StagedRow[], leaseUntil: string): Promise<void>;
   /**
+   * A tenant's uploads as they stand: how many are streaming in now (their lease not run out),
+   * and the bytes staged by those and by its queued and running jobs.
+   */
+  tenantUploads(tenantId: string, now: string): Promise<{ streaming: number; stagedBytes: number }>;
+  /** Deletes an abandoned upload's staged rows and the upload itself at once (to give back the space it took). */
+  discardUpload(jobId: string): Promise<void>;
+  /**
    * Ends an upload: splits its `total` rows into chunks of `chunkSize` and queues the job (or
    * completes it at once when it has no rows). Returns the job as it now is.
    */

@@ -262,7 +262,7 @@ export async function runNextImportChunk(deps: ImportRunDeps, owner: string, lea
         }
       });
     },
-    Math.max(20, options.renewEveryMs ?? 3_600_000),
+    Math.max(20, options.renewEveryMs ?? Math.floor(leaseMs / 3)),
   );
   try {
     return { status: 'done', ...ids, counts: await processImportChunk(deps, chunk, abandon.signal) };

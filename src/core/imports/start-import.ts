@@ -23,8 +23,23 @@ export interface UploadSource {
   digest(): Promise<string>;
 }
 
+/** What one tenant's uploads may take at once, whichever instance receives them. */
+export interface UploadLimits {
+  /** Uploads streaming in at once. */
+  uploadsPerTenant: number;
+  /** Bytes staged by its uploads and by its jobs not yet ended. */
+  stagedBytesPerTenant: number;
+}
+
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { uploadsPerTenant: 2, stagedBytesPerTenant: 4 * 1024 ** 3 };
+
+/** Seconds a client refused for too many uploads at once is told to wait. */
+const UPLOAD_RETRY_AFTER_SECONDS = 10;
+
 export interface StartImport {
   format: ImportFormat;
+  /** Per-tenant limits (DEFAULT_UPLOAD_LIMITS when absent). */
+  limits?: UploadLimits | undefined;
   options?: Partial<ImportOptions>;
   /** Names this upload: repeating the request with the same key answers with the same job. */
   idempotencyKey?: string | undefined;
@@ -81,8 +96,27 @@ export async function startImport(
     uploadLeaseUntil: leaseUntil(),
   });
   if (!begun) throw new DomainError('CONFLICT', 'An upload with this Idempotency-Key has just begun; repeat the request in a moment.', [], 5);
+  const limits = request.limits ?? DEFAULT_UPLOAD_LIMITS;
+  const overQuota = async (): Promise<DomainError | undefined> => {
+    const mine = await deps.imports.tenantUploads(tenant.id, deps.clock.now().toISOString());
+    if (mine.stagedBytes > limits.stagedBytesPerTenant) {
+      return new DomainError(
+        'PAYLOAD_TOO_LARGE',
+        `This tenant's imports waiting to be processed take more than ${limits.stagedBytesPerTenant} bytes; nothing of this upload was kept. Upload it once earlier imports have ended, or in smaller parts.`,
+      );
+    }
+    return undefined;
+  };
 
   try {
+    // Counted after this upload's own row is written: two uploads starting at once cannot both
+    // slip under the limit (at worst both are refused and retried).
+    const { streaming } = await deps.imports.tenantUploads(tenant.id, deps.clock.now().toISOString());
+    if (streaming > limits.uploadsPerTenant) {
+      throw new DomainError('RATE_LIMIT_EXCEEDED', `This tenant already has ${limits.uploadsPerTenant} uploads streaming in; wait for one to end.`, [], UPLOAD_RETRY_AFTER_SECONDS);
+    }
+    const refusal = await overQuota();
+    if (refusal) throw refusal;
     let total = 0;
     let batch: StagedRow[] = [];
     for await (const row of upload.rows()) {
@@ -94,6 +128,8 @@ export async function startImport(
       if (batch.length >= STAGE_BATCH_SIZE) {
         await deps.imports.stageRows(id, batch, leaseUntil());
         batch = [];
+        const refusal = await overQuota();
+        if (refusal) throw refusal;
       }
     }
     if (batch.length > 0) await deps.imports.stageRows(id, batch, leaseUntil());
@@ -102,6 +138,9 @@ export async function startImport(
     return { job, replayed: false };
   } catch (error) {
     await deps.imports.abandonUpload(id, deps.clock.now().toISOString()).catch(() => undefined);
+    // A refused upload gives its space back now rather than at the next housekeeping round: the
+    // other tenants' writes need it (a full disk), and so do the tenant's next uploads.
+    await deps.imports.discardUpload(id).catch(() => undefined);
     throw error;
   }
 }

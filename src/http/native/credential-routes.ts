@@ -1,11 +1,11 @@
 import Type from 'typebox';
-import type { CreateRateLimitOptions } from '@fastify/rate-limit';
-import type { FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
 import { authorize } from '../../core/credentials/actor.js';
 import { loginKey, VerifyCredentialsSchema, verifyCredentials } from '../../core/credentials/verify-password.js';
 import { DomainError } from '../../core/errors.js';
 import type { CoreDeps } from '../../core/ports.js';
 import type { NativeScope } from './index.js';
+import { setLimitHeaders, takePoint } from '../shared/rate-limit.js';
 import { ErrorResponses, presentUser, TenantParams, UserSchema } from './schemas.js';
 
 /** Password checks allowed per minute for one login of one tenant, by default. */
@@ -20,14 +20,9 @@ const VerifyResponse = Type.Object(
 );
 
 export function credentialRoutes(app: NativeScope, core: CoreDeps, options: { perLoginPerMinute?: number | undefined } = {}): void {
-  const keys = new WeakMap<FastifyRequest, string>();
-  // Counted per tenant and normalised login, whichever credential asks, on top of the per-credential limit.
-  const limitPerLogin = app.createRateLimit({
-    max: options.perLoginPerMinute ?? DEFAULT_VERIFY_PER_LOGIN_PER_MINUTE,
-    timeWindow: 60_000,
-    keyGenerator: (request) => keys.get(request) ?? '',
-    cache: 100_000,
-  } as CreateRateLimitOptions);
+  // Counted per tenant and normalised login, whichever credential asks, on top of the
+  // per-credential limit; on PostgreSQL shared by every instance (see createLimiterFactory).
+  const limitPerLogin = app.limiters('verify', options.perLoginPerMinute ?? DEFAULT_VERIFY_PER_LOGIN_PER_MINUTE);
 
   app.post('/tenants/:tenant/credentials/verify', {
     schema: {
@@ -43,16 +38,18 @@ export function credentialRoutes(app: NativeScope, core: CoreDeps, options: { pe
       body: VerifyCredentialsSchema,
       response: { 200: VerifyResponse, ...ErrorResponses },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { tenant } = request.params;
       // Only a caller who may verify in this tenant counts against its logins' limits.
       authorize(request.actor, 'credentials:verify', tenant);
       const login = (request.body as { login?: unknown } | undefined)?.login;
       if (typeof login === 'string') {
-        keys.set(request, `verify:${tenant}:${loginKey(login)}`);
-        const limit = await limitPerLogin(request);
-        if (!limit.isAllowed && limit.isExceeded) {
-          throw new DomainError('RATE_LIMIT_EXCEEDED', `Too many password checks for this login: at most ${limit.max} a minute.`, [], Math.max(1, limit.ttlInSeconds));
+        // A digest: the stored key has a bounded length and names no login in clear.
+        const key = createHash('sha256').update(`${tenant}\0${loginKey(login)}`).digest('base64url');
+        const limit = await takePoint(limitPerLogin, key);
+        if (!limit.allowed) {
+          setLimitHeaders(reply, limit);
+          throw new DomainError('RATE_LIMIT_EXCEEDED', `Too many password checks for this login: at most ${limit.limit} a minute.`, [], limit.resetSeconds);
         }
       }
       const result = await verifyCredentials(core, tenant, request.actor, request.body);

@@ -190,6 +190,7 @@ export async function importRoutes(scope: FastifyInstance, options: { core: Core
             format,
             options: { dryRun: query.dryRun, notify: query.notify, onConflict: query.onConflict },
             idempotencyKey: request.headers['idempotency-key'],
+            limits: request.server.uploadLimits,
           },
           upload,
         );

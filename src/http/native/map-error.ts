@@ -46,6 +46,8 @@ export function nativeStatus(code: ErrorCode): number {
       return 422;
     case 'SERVICE_BUSY':
       return 503;
+    case 'INSUFFICIENT_STORAGE':
+      return 507;
     default: {
       const unhandled: never = code;
       throw new Error(`unmapped error code ${String(unhandled)}`);

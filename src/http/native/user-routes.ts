@@ -56,7 +56,8 @@ export function batchReport(result: CreateUsersResult) {
 }
 
 export function userRoutes(app: NativeScope, core: CoreDeps): void {
-  const location = (tenant: string, id: string) => `/v1/tenants/${encodeURIComponent(tenant)}/users/${id}`;
+  // Absolute from MUSTER_PUBLIC_URL when it is set; a path relative to the request otherwise.
+  const location = (tenant: string, id: string) => `${app.publicUrl ?? ''}/v1/tenants/${encodeURIComponent(tenant)}/users/${id}`;
 
   app.post('/tenants/:tenant/users', {
     config: { idempotency: true },

@@ -3,6 +3,7 @@ import { homeTenant, type Actor } from '../../core/credentials/actor.js';
 import { fieldError } from '../../core/errors.js';
 import type { CoreDeps } from '../../core/ports.js';
 import { MAX_SEARCH_RESULTS } from '../../core/users/search-users.js';
+import { publicBase } from '../shared/public-url.js';
 import { ScimProtocolError } from './map-error.js';
 
 /** Where SCIM is served. */
@@ -14,12 +15,12 @@ export interface ScimContext {
   actor: Actor;
   /** From the key: a tenant-bound key's tenant, `default` for a global key. */
   tenantId: string;
-  /** e.g. `http://127.0.0.1:8080/scim/v2`. */
+  /** e.g. `https://muster.example.com/scim/v2`: from MUSTER_PUBLIC_URL when set. */
   base: string;
 }
 
 export function contextOf(request: FastifyRequest, core: CoreDeps): ScimContext {
-  return { core, actor: request.actor, tenantId: homeTenant(request.actor), base: `${request.protocol}://${request.host}${SCIM_PREFIX}` };
+  return { core, actor: request.actor, tenantId: homeTenant(request.actor), base: `${publicBase(request)}${SCIM_PREFIX}` };
 }
 
 function invalidValue(field: string, message: string): ScimProtocolError {

@@ -81,6 +81,8 @@ export function scimError(code: ErrorCode): ScimErrorMapping {
       return { status: 500 };
     case 'SERVICE_BUSY':
       return { status: 503 };
+    case 'INSUFFICIENT_STORAGE':
+      return { status: 507 };
     case 'IDEMPOTENCY_KEY_REUSED':
       return { status: 422 };
     // Invitations are redeemed through the native API only; mapped as it maps them.

@@ -17,13 +17,31 @@ function dialectOf(request: FastifyRequest, named: string | undefined): string {
   return Array.isArray(tags) && typeof tags[0] === 'string' ? tags[0] : 'unknown';
 }
 
+const attempts = new WeakMap<FastifyRequest, Promise<Actor>>();
+
+/**
+ * The actor behind the request's credential, looked up once per request: the rate limit (which
+ * counts by credential) and the route's own check share one lookup. Rejects with UNAUTHORIZED
+ * like `Authenticator.authenticate`.
+ */
+export function authenticateOnce(request: FastifyRequest, authenticator: Authenticator): Promise<Actor> {
+  let attempt = attempts.get(request);
+  if (!attempt) {
+    attempt = authenticator.authenticate(presentedCredential(request));
+    // Whoever awaits it sees the refusal; an attempt nobody awaits must not end the process.
+    attempt.catch(() => {});
+    attempts.set(request, attempt);
+  }
+  return attempt;
+}
+
 /**
  * Every route of this scope needs a valid credential; a missing or bad one is UNAUTHORIZED.
  * The actor carries the API (`dialect`) and the request id, which the audit log records.
  */
 export function requireActor(scope: FastifyInstance, authenticator: Authenticator, dialect?: string): void {
   scope.addHook('onRequest', async (request: FastifyRequest) => {
-    const actor = await authenticator.authenticate(presentedCredential(request));
+    const actor = await authenticateOnce(request, authenticator);
     request.actor = { ...actor, context: { dialect: dialectOf(request, dialect), requestId: String(request.id) } };
   });
 }

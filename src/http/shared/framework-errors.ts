@@ -26,6 +26,9 @@ export function toDomainError(error: unknown): DomainError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new DomainError('MALFORMED_JSON', 'The body is not valid JSON.');
   }
+  // A full disk (SQLite's SQLITE_FULL, PostgreSQL's disk_full): the write was refused whole, and
+  // the next one succeeds once space is freed. Said so, rather than as a server error.
+  if (e?.code === 'SQLITE_FULL' || e?.code === '53100') return new DomainError('INSUFFICIENT_STORAGE', 'The database has no room left to write; nothing was written. Try again once space has been freed.');
   if (e instanceof SyntaxError || e?.statusCode === 400) return new DomainError('MALFORMED_JSON', 'The body is not valid JSON.');
   if (e?.statusCode === 413) return new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than this server accepts.');
   if (e?.statusCode === 415) return new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');

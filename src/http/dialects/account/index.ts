@@ -179,7 +179,7 @@ export async function accountDialect(scope: FastifyInstance, options: DialectOpt
       const failed = result.outcomes.filter((o): o is Extract<UserOutcome, { status: 'failed' }> => o.status === 'failed');
       if (failed.length > 0) throw refusal(failed, list, expected, revision);
       const users = result.outcomes.flatMap((o) => (o.status === 'created' ? [o.user] : []));
-      if (users.length === 1) reply.header('location', `/v1/tenants/${encodeURIComponent(accountId)}/users/${users[0]!.id}`);
+      if (users.length === 1) reply.header('location', `${request.server.publicUrl ?? ''}/v1/tenants/${encodeURIComponent(accountId)}/users/${users[0]!.id}`);
       const presented = users.map(presentAccountUser);
       return reply.code(201).send(list ? presented : presented[0]!);
     },

@@ -144,7 +144,7 @@ export async function appDialect(scope: FastifyInstance, options: DialectOptions
       if (outcome.status !== 'created') throw new DomainError('SERVER_ERROR', 'The user was not created.');
       const user = outcome.user;
       const embedded = embedRoles || wantsRoles(request.query.embed) ? await rolesHeld(core, request.actor, tenant.id, user.roles) : undefined;
-      return reply.code(201).header('location', userHref(tenant.id, user.id)).send(presentUser(user, embedded));
+      return reply.code(201).header('location', `${request.server.publicUrl ?? ''}${userHref(tenant.id, user.id)}`).send(presentUser(user, embedded));
     },
   });
 }

@@ -71,6 +71,8 @@ export function appError(code: ErrorCode): AppError {
       return { status: 422, errorCode: 4220 };
     case 'SERVICE_BUSY':
       return { status: 503, errorCode: 5030 };
+    case 'INSUFFICIENT_STORAGE':
+      return { status: 507, errorCode: 5070 };
     default: {
       const unhandled: never = code;
       throw new Error(`unmapped error code ${String(unhandled)}`);

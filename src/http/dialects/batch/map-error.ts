@@ -59,6 +59,8 @@ export function batchError(code: ErrorCode): BatchError {
       return { status: 422, report: false };
     case 'SERVICE_BUSY':
       return { status: 503, report: false };
+    case 'INSUFFICIENT_STORAGE':
+      return { status: 507, report: false };
     default: {
       const unhandled: never = code;
       throw new Error(`unmapped error code ${String(unhandled)}`);

@@ -58,6 +58,8 @@ export function provisioningError(code: ErrorCode): { status: number; message: s
       return { status: 422, message: undefined };
     case 'SERVICE_BUSY':
       return { status: 503, message: undefined };
+    case 'INSUFFICIENT_STORAGE':
+      return { status: 507, message: undefined };
     case 'PRECONDITION_FAILED':
       return { status: 412, message: undefined };
     case 'PAYLOAD_TOO_LARGE':

@@ -60,6 +60,8 @@ export function simpleError(code: ErrorCode): SimpleError {
       return { status: 422, code };
     case 'SERVICE_BUSY':
       return { status: 503, code };
+    case 'INSUFFICIENT_STORAGE':
+      return { status: 507, code };
     default: {
       const unhandled: never = code;
       throw new Error(`unmapped error code ${String(unhandled)}`);
