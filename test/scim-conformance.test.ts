@@ -138,6 +138,17 @@ describe.each(DATABASES)('SCIM conformance on %s', (kind) => {
       expect((await t.call('GET', `/v1/tenants/conform/users/${u.id}`)).body).toMatchObject({ displayName: 'Babs J (Sales)', name: { formatted: 'Barbara Jensen' } });
     });
 
+    it('RFC 7643 §4.1.1: the native API reads and writes the same displayName, its other fields as before', async () => {
+      const created = await t.call('POST', '/v1/tenants/conform/users', { body: { email: 'native-display@example.com', displayName: 'Nat', name: { givenName: 'Nathalie' } } });
+      expect(created.status, created.text).toBe(201);
+      expect(created.body).toMatchObject({ displayName: 'Nat', name: { givenName: 'Nathalie' }, email: 'native-display@example.com' });
+      expect((await read(`/Users/${created.body.id}`)).displayName).toBe('Nat');
+      const cleared = await t.call('PATCH', `/v1/tenants/conform/users/${created.body.id}`, { body: { displayName: null }, headers: { 'if-match': created.headers.get('etag')! } });
+      expect(cleared.status, cleared.text).toBe(200);
+      expect(cleared.body.displayName).toBeNull();
+      expect((await read(`/Users/${created.body.id}`)).displayName).toBeUndefined();
+    });
+
     it('RFC 7643 §4.1.1: PUT with a new displayName and the old formatted name changes only displayName', async () => {
       const u = await user('babs2@example.com', { displayName: 'Babs', name: { formatted: 'Barbara Jensen' } });
       const res = await scim('PUT', `/Users/${u.id}`, { body: scimUser('babs2@example.com', { displayName: 'Barbara (Ops)', name: { formatted: 'Barbara Jensen' } }) });
