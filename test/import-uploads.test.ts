@@ -5,6 +5,7 @@ import { createImportRunner } from '../src/imports/import-runner.js';
 import { errorLines, upload, waitForJob } from './helpers/imports.js';
 import { expectProblem } from './helpers/native-fixtures.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/test-app.js';
+import { WAIT_DEADLINE_MS, waitUntil } from './helpers/wait.js';
 
 describe('import uploads at their limits', () => {
   let t: TestApp;
@@ -14,6 +15,7 @@ describe('import uploads at their limits', () => {
   afterAll(async () => t.close());
 
   it('takes uploads larger than the global body limit, up to its own limit, and answers 413 past it before reading the rest', async () => {
+    const jobsBefore = (await t.call('GET', '/v1/tenants/default/imports')).body.imports.length;
     let csv = 'email\n';
     for (let i = 0; csv.length < 20_000; i++) csv += `limit${i}@example.com\n`;
     const within = await upload(t.baseUrl, 'default', csv, { query: '?notify=false' });
@@ -38,13 +40,15 @@ describe('import uploads at their limits', () => {
         }
       };
       pump();
-      setTimeout(() => reject(new Error('no answer')), 10_000).unref();
+      setTimeout(() => reject(new Error('no answer')), WAIT_DEADLINE_MS).unref();
     });
     expect(answer.status).toBe(413);
     expect(answer.connection).toBe('close');
     expect(JSON.parse(answer.body)).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    // The upload within the limit is a job; the one past it left none.
     const listed = await t.call('GET', '/v1/tenants/default/imports');
-    expect(listed.body.imports).toHaveLength(1);
+    expect(listed.body.imports).toHaveLength(jobsBefore + 1);
+    expect(listed.body.imports[0].id).toBe(within.body.id);
   });
 
   it('reads a semicolon-separated CSV with a byte-order mark, and reports an overlong NDJSON line as its own row', async () => {
@@ -72,14 +76,15 @@ describe('import uploads at their limits', () => {
     req.on('error', () => undefined);
     req.write('email\n');
     for (let i = 0; i < 1500; i++) req.write(`gone${i}@example.com\n`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The client goes away once the server has begun storing its upload.
+    await waitUntil('the upload to begin', async () => (await t.core.imports.findByIdempotencyKey('default', 'broken-upload'))?.kind === 'uploading');
     req.destroy();
 
-    let retried = await upload(t.baseUrl, 'default', 'email\nback@example.com\n', { headers: { 'idempotency-key': 'broken-upload' }, query: '?notify=false' });
-    for (let i = 0; retried.status === 409 && i < 50; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      retried = await upload(t.baseUrl, 'default', 'email\nback@example.com\n', { headers: { 'idempotency-key': 'broken-upload' }, query: '?notify=false' });
-    }
+    // While the server has not yet noticed, the key is still taken (409); then it starts afresh.
+    const retried = await waitUntil('the Idempotency-Key to be free again', async () => {
+      const res = await upload(t.baseUrl, 'default', 'email\nback@example.com\n', { headers: { 'idempotency-key': 'broken-upload' }, query: '?notify=false' });
+      return res.status === 409 ? undefined : res;
+    }, { intervalMs: 50 });
     expect(retried.status, retried.text).toBe(202);
     expect(retried.body.total).toBe(1);
     // Housekeeping removes what the broken upload had staged.
