@@ -295,7 +295,11 @@ class WriteGroups {
           const usersRevision = await writeParts(this.deps, tenantId, group.map((w) => w.part));
           for (const w of group) w.resolve(usersRevision);
         } catch (error) {
-          for (const w of group) w.reject(error);
+          if (group.length === 1) group[0]!.reject(error);
+          // One call's fault (a role deleted since its references were checked, a message that
+          // cannot be composed) must not fail the calls grouped with it: the group wrote
+          // nothing, so each call is written again alone and only those that fail alone fail.
+          else for (const w of group) await writeParts(this.deps, tenantId, [w.part]).then(w.resolve, w.reject);
         }
       }
     } finally {
@@ -324,13 +328,15 @@ async function writeParts(deps: CoreDeps, tenantId: string, parts: readonly Writ
   // The store may run the transaction more than once (after a deadlock): each attempt starts
   // again from the failures known before it, so that none is reported twice.
   const failuresBefore = parts.map((part) => new Map([...part.failures].map(([index, errors]) => [index, [...errors]])));
-  await deps.users.transaction(async (tx) => {
-    revisionAfterWrite = undefined;
+  const startAgain = () =>
     parts.forEach((part, p) => {
       part.failures.clear();
       for (const [index, errors] of failuresBefore[p]!) part.failures.set(index, [...errors]);
       part.inserted = new Map();
     });
+  await deps.users.transaction(async (tx) => {
+    revisionAfterWrite = undefined;
+    startAgain();
     const alone = parts.length === 1 ? parts[0]! : undefined;
     if (alone?.expectedRevision !== undefined) {
       // The authoritative check: the tenant row stays locked until this transaction ends.
@@ -345,7 +351,7 @@ async function writeParts(deps: CoreDeps, tenantId: string, parts: readonly Writ
       for (const { part, candidate } of refused) {
         failOne(part, candidate.index, duplicateOf(candidate.draft, taken, 'in this tenant') ?? fieldError('email', 'DUPLICATE_EMAIL', 'This email address is already used in this tenant.'));
       }
-      if (alone?.atomic) throw new AtomicRollback(alone.failures);
+      if (alone?.atomic) throw new AtomicRollback(new Map(alone.failures));
     }
     if (inserted.size > 0) {
       const seats = await tx.addUsers(tenantId, inserted.size);
@@ -356,7 +362,7 @@ async function writeParts(deps: CoreDeps, tenantId: string, parts: readonly Writ
         const kept = parts.flatMap((part) => part.candidates.flatMap((candidate, i) => (inserted.has(part.rows[i]!.id) ? [{ part, candidate, id: part.rows[i]!.id }] : [])));
         const losers = kept.slice(-excess);
         for (const { part, candidate } of losers) failOne(part, candidate.index, seatError());
-        if (alone?.atomic) throw new AtomicRollback(alone.failures);
+        if (alone?.atomic) throw new AtomicRollback(new Map(alone.failures));
         await tx.deleteUsers(tenantId, losers.map((l) => l.id));
         revisionAfterWrite = (await tx.addUsers(tenantId, -excess)).usersRevision;
         for (const { id } of losers) inserted.delete(id);
@@ -383,6 +389,10 @@ async function writeParts(deps: CoreDeps, tenantId: string, parts: readonly Writ
       );
     }
     if (alone?.beforeCommit) await alone.beforeCommit(report(alone.count, alone.failures, createdByIndexOf(alone.candidates, alone.rows, alone.inserted!), false, alone.atomic, true).outcomes);
+  }).catch((error: unknown) => {
+    // Nothing was written: the parts are left as they came, to be written again (alone).
+    startAgain();
+    throw error;
   });
   return revisionAfterWrite;
 }
