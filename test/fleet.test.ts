@@ -64,6 +64,8 @@ describe('three instances on one PostgreSQL', () => {
       MUSTER_HASH_CONCURRENCY: '1',
       MUSTER_IMPORT_CONCURRENCY: '1',
       MUSTER_SHUTDOWN_GRACE_SECONDS: '10',
+      // A stopping instance keeps serving 2 s with /readyz at 503, for a load balancer to notice.
+      MUSTER_DRAIN_SECONDS: '2',
       LOG_LEVEL: 'info',
     });
     db = openDatabase(database.url);
@@ -233,11 +235,9 @@ describe('three instances on one PostgreSQL', () => {
   });
 
   it('finishes an import under hashing load after a SIGTERM and a kill -9 of the instances working on it: every row created once', async () => {
-    const ROWS = 4000;
+    const ROWS = 3000;
     const lines = ['email,givenName,password'];
-    // One row in eight carries a password to hash: a chunk of 1000 rows takes several 1 s leases,
-    // and with four chunks for three instances, an instance done with one would take over any
-    // other whose lease ran out.
+    // One row in eight carries a password to hash: a chunk of 1000 rows takes several 1 s leases.
     for (let row = 1; row <= ROWS; row++) lines.push(`fleet${row}@example.com,Row${row},${row % 8 === 0 ? `fleet secret number ${row}` : ''}`);
     const keys = await manyKeys('imports', 'user-manager', 30);
     const accepted = await call(server(0).baseUrl, 'POST', '/v1/tenants/imports/imports?notify=false', { token: keys[0]!.token, raw: `${lines.join('\n')}\n`, headers: { 'content-type': 'text/csv' } });
@@ -284,10 +284,16 @@ describe('three instances on one PostgreSQL', () => {
       return Number(row?.processed ?? 0) >= 1000;
     });
 
-    // A graceful stop: the instance gives its chunk back at once and exits well within its grace.
+    // A graceful stop: /readyz turns 503 at once, the instance gives its chunk back and exits
+    // well within its grace.
     const first = await waitFor('an instance to claim a chunk', holder);
     const stoppedAt = Date.now();
     first.child.kill('SIGTERM');
+    const draining = await waitFor('/readyz to report draining', async () => {
+      const res = await first.call('GET', '/readyz', { token: null });
+      return res.status === 503 ? res : undefined;
+    });
+    expect(draining.body).toEqual({ status: 'not-ready', checks: { draining: 'draining', database: 'ok', migrations: 'ok' } });
     const exit = await first.exited;
     const stopSeconds = (Date.now() - stoppedAt) / 1000;
     expect(exit.code).toBe(0);
