@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DATABASES, type TestDatabase } from './helpers/databases.js';
 import { startServerProcess, type ServerProcess } from './helpers/import-server.js';
 import { call } from './helpers/test-app.js';
+import { waitUntil } from './helpers/wait.js';
 
 const TOKEN = /export MUSTER_TOKEN=(mst_[A-Za-z0-9_-]+)/;
 
@@ -30,7 +31,7 @@ describe.each(DATABASES)('the first start on %s', (kind) => {
     const first = await start(database);
     // The banner is written right after the server listens; wait for it rather than for a fixed time.
     const ready = /Muster is ready at http:\/\/localhost:\d+/;
-    for (let i = 0; i < 200 && !(TOKEN.test(first.output()) && ready.test(first.output())); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitUntil('the first-start banner', () => TOKEN.test(first.output()) && ready.test(first.output()), { intervalMs: 50 }).catch(() => undefined);
     const token = TOKEN.exec(first.output())?.[1];
     expect(token, first.output()).toBeDefined();
     expect(first.output()).toContain('/docs');
@@ -55,7 +56,7 @@ describe.each(DATABASES)('the first start on %s', (kind) => {
     await first.stop();
 
     const second = await start(database);
-    for (let i = 0; i < 200 && !second.output().includes('MUSTER_ADMIN_TOKEN is not set'); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitUntil('the hint to set MUSTER_ADMIN_TOKEN', () => second.output().includes('MUSTER_ADMIN_TOKEN is not set'), { intervalMs: 50 }).catch(() => undefined);
     expect(second.output()).toContain('MUSTER_ADMIN_TOKEN is not set');
     expect(second.output()).not.toMatch(TOKEN);
     expect((await call(second.baseUrl, 'GET', '/v1/tenants', { token: token! })).status).toBe(200);
