@@ -4,7 +4,7 @@
  * hang, so it is generous (a busy machine may take many times longer than a quiet one).
  * MUSTER_TEST_WAIT_SECONDS changes it for the whole run.
  */
-export const WAIT_DEADLINE_MS = Number(process.env.MUSTER_TEST_WAIT_SECONDS ?? 150) * 1000;
+export const WAIT_DEADLINE_MS = (Number(process.env.MUSTER_TEST_WAIT_SECONDS) || 150) * 1000;
 
 export interface WaitOptions {
   /** How long before giving up (default WAIT_DEADLINE_MS). */
