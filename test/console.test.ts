@@ -203,12 +203,14 @@ describe('Muster Console', () => {
       await page.getByLabel('Family name').fill('Hopper');
       await page.getByLabel('Password', { exact: true }).fill('Compilers-1952-Navy');
       await page.getByRole('group', { name: 'Roles' }).getByRole('checkbox', { name: 'staff' }).check();
+      await page.getByRole('combobox', { name: 'Department' }).selectOption('eng');
       await page.getByLabel('Send the welcome or invitation email').uncheck();
       await page.getByRole('button', { name: 'Create user' }).click();
       await page.getByRole('heading', { name: 'Grace Hopper', level: 1 }).waitFor();
       const created = await api('GET', '/v1/tenants/acme/users?email=grace.hopper@acme.test');
       expect(created.body.users).toHaveLength(1);
       expect(created.body.users[0].roles).toEqual(['staff']);
+      expect(created.body.users[0].access).toEqual({ departmentId: 'eng' });
 
       await page.getByRole('link', { name: 'Users', exact: true }).click();
       await page.getByRole('link', { name: 'New user' }).click();

@@ -5,10 +5,11 @@ import type { NewUser, Problem, User, UserChanges } from '../../../src/client/in
 import { asProblem, fieldMessage, generalMessage } from '../problems.js';
 import { useSignedIn } from '../session.js';
 import { Alert, ConfirmButton, Field, PageTitle, formatTime } from '../ui.js';
+import { AccessPicker, type Access } from '../access-picker.js';
 import { RolePicker } from '../role-picker.js';
 import { displayName } from './users.js';
 
-const NEW_FIELDS = ['email', 'userName', 'givenName', 'familyName', 'password', 'roles'] as const;
+const NEW_FIELDS = ['email', 'userName', 'givenName', 'familyName', 'password', 'roles', 'departmentId', 'locationId', 'programAdminRoleId'] as const;
 
 export function NewUserPage() {
   const { client, tenant } = useSignedIn();
@@ -16,6 +17,7 @@ export function NewUserPage() {
   const queries = useQueryClient();
   const [form, setForm] = useState({ email: '', userName: '', givenName: '', familyName: '', password: '', notify: true });
   const [roles, setRoles] = useState<string[]>([]);
+  const [access, setAccess] = useState<Access>({});
   const [problem, setProblem] = useState<Problem | null>(null);
   const set = (key: keyof typeof form) => (e: { target: HTMLInputElement }) => setForm({ ...form, [key]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
 
@@ -27,6 +29,7 @@ export function NewUserPage() {
         ...((form.givenName.trim() || form.familyName.trim()) && { name: { ...(form.givenName.trim() && { givenName: form.givenName.trim() }), ...(form.familyName.trim() && { familyName: form.familyName.trim() }) } }),
         ...(form.password && { password: form.password }),
         ...(roles.filter(Boolean).length > 0 && { roles: roles.filter(Boolean) }),
+        ...(Object.keys(access).length > 0 && { access }),
       };
       const { data, error, response } = await client.POST('/v1/tenants/{tenant}/users', { params: { path: { tenant }, query: { notify: form.notify } }, body });
       if (error) throw asProblem(error, response.status);
@@ -56,6 +59,7 @@ export function NewUserPage() {
         <Field label="Family name" value={form.familyName} onChange={set('familyName')} error={fieldMessage(problem, 'familyName')} />
         <Field label="Password" type="password" value={form.password} onChange={set('password')} error={fieldMessage(problem, 'password')} hint="Leave empty to send an invitation instead." autoComplete="new-password" />
         <RolePicker value={roles} onChange={setRoles} error={fieldMessage(problem, 'roles')} />
+        <AccessPicker value={access} onChange={setAccess} problem={problem} />
         <Field label="Send the welcome or invitation email" type="checkbox" checked={form.notify} onChange={set('notify')} />
         <div className="actions">
           <button type="submit" className="primary" disabled={create.isPending}>
@@ -68,7 +72,7 @@ export function NewUserPage() {
   );
 }
 
-const EDIT_FIELDS = ['email', 'userName', 'givenName', 'familyName', 'phoneNumber', 'roles'] as const;
+const EDIT_FIELDS = ['email', 'userName', 'givenName', 'familyName', 'phoneNumber', 'roles', 'departmentId', 'locationId', 'programAdminRoleId'] as const;
 
 function formOf(user: User) {
   return {
@@ -78,6 +82,7 @@ function formOf(user: User) {
     familyName: user.name?.familyName ?? '',
     phoneNumber: user.phoneNumber ?? '',
     roles: user.roles,
+    access: user.access as Access,
   };
 }
 
@@ -167,7 +172,7 @@ export function UserDetailPage({ id }: { id: string }) {
   if (!loaded.data || !form) return <p role="status">Loading…</p>;
   const { user } = loaded.data;
   const editable = can('user-manager');
-  const set = (k: Exclude<keyof typeof form, 'roles'>) => (e: { target: HTMLInputElement }) => setForm({ ...form, [k]: e.target.value });
+  const set = (k: Exclude<keyof typeof form, 'roles' | 'access'>) => (e: { target: HTMLInputElement }) => setForm({ ...form, [k]: e.target.value });
   const submit = (event: FormEvent) => {
     event.preventDefault();
     patch.mutate({
@@ -176,6 +181,8 @@ export function UserDetailPage({ id }: { id: string }) {
       name: { ...(form.givenName.trim() && { givenName: form.givenName.trim() }), ...(form.familyName.trim() && { familyName: form.familyName.trim() }) },
       phoneNumber: form.phoneNumber.trim() || null,
       roles: form.roles.filter(Boolean),
+      // Sent only when changed: every code sent is checked against its catalog again.
+      ...(JSON.stringify(form.access) !== JSON.stringify(user.access) && { access: form.access }),
     });
   };
   const reload = async () => {
@@ -235,6 +242,7 @@ export function UserDetailPage({ id }: { id: string }) {
           <Field label="Family name" value={form.familyName} onChange={set('familyName')} error={fieldMessage(problem, 'familyName')} />
           <Field label="Phone number" value={form.phoneNumber} onChange={set('phoneNumber')} error={fieldMessage(problem, 'phoneNumber')} />
           <RolePicker value={form.roles} onChange={(roles) => setForm({ ...form, roles })} error={fieldMessage(problem, 'roles')} disabled={!editable} />
+          <AccessPicker value={form.access} onChange={(access) => setForm({ ...form, access })} problem={problem} disabled={!editable} />
         </fieldset>
         {editable && (
           <div className="actions">
