@@ -378,6 +378,32 @@ describe('Muster Console', () => {
     }
   });
 
+  it('imports NDJSON as a dry run: every row checked, nothing created', async () => {
+    await api('POST', '/v1/tenants', { id: 'dry', name: 'Dry' });
+    const key = await api('POST', '/v1/tenants/dry/api-keys', { name: 'desk', role: 'user-manager' });
+    const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ email: i === 250 ? 'broken' : `dry${i}@dry.test`, name: { givenName: 'Dry', familyName: String(i) } }));
+    const session = await openConsole();
+    const { page } = session;
+    try {
+      await signIn(page, key.body.token);
+      await page.getByRole('link', { name: 'Imports' }).click();
+      await page.getByLabel('File to import (CSV, NDJSON or JSON)').setInputFiles({ name: 'people.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from(lines.join('\n') + '\n') });
+      await page.getByRole('status').filter({ hasText: 'people.ndjson' }).filter({ hasText: 'NDJSON' }).waitFor();
+      await page.getByLabel('Dry run (check every row, create nothing)').check();
+      await page.getByRole('button', { name: 'Start import' }).click();
+      await expect.poll(() => page.getByRole('status').filter({ hasText: /Completed|Running|Queued/ }).textContent(), { timeout: 60_000 }).toContain('Completed (dry run)');
+      const failed = page.getByRole('table', { name: 'Failed rows' });
+      await expect.poll(() => failed.getByRole('row').count()).toBe(2);
+      expect(await failed.textContent()).toContain('broken');
+      const id = (await page.getByRole('heading', { level: 1 }).textContent())!.replace('Import ', '');
+      const job = (await api('GET', `/v1/tenants/dry/imports/${id}`)).body;
+      expect(job).toMatchObject({ format: 'ndjson', total: 500, created: 499, failed: 1, options: { dryRun: true, notify: false, onConflict: 'fail' } });
+      expect((await api('GET', '/v1/tenants/dry')).body.seatsUsed).toBe(0);
+    } finally {
+      await session.context.close();
+    }
+  });
+
   it('cancels a running import: the rows already created stay, no further chunk is committed', async () => {
     await api('POST', '/v1/tenants', { id: 'cancels', name: 'Cancels' });
     const key = await api('POST', '/v1/tenants/cancels/api-keys', { name: 'desk', role: 'user-manager' });

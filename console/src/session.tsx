@@ -6,7 +6,6 @@ import { createContext, useContext, useMemo, useState, type ReactNode } from 're
 import { createMusterClient, type MusterClient, type Session } from '../../src/client/index.js';
 
 const TOKEN_KEY = 'muster.token';
-const TENANT_KEY = 'muster.tenant';
 
 export type Role = Session['role'];
 const RANK: Record<Role, number> = { reader: 1, 'user-manager': 2, 'tenant-admin': 3, 'global-admin': 4 };
@@ -54,10 +53,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const value = useMemo(() => {
     const save = (next: Stored | null) => {
       if (next) sessionStorage.setItem(TOKEN_KEY, JSON.stringify(next));
-      else {
-        sessionStorage.removeItem(TOKEN_KEY);
-        sessionStorage.removeItem(TENANT_KEY);
-      }
+      else sessionStorage.removeItem(TOKEN_KEY);
       setStored(next);
     };
     const signedIn: SignedIn | null = stored

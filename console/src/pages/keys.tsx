@@ -105,7 +105,16 @@ export function KeysPage() {
   return (
     <>
       <PageTitle>API keys</PageTitle>
-      {issued && <OnceToken issued={issued} onDone={() => setIssued(null)} />}
+      {issued && (
+        <OnceToken
+          issued={issued}
+          onDone={() => {
+            // Forget the token everywhere the page held it.
+            setIssued(null);
+            issue.reset();
+          }}
+        />
+      )}
       <form onSubmit={submit} aria-label="Issue an API key" className="inline-form">
         <Field label="Key name" required value={name} onChange={(e) => setName(e.target.value)} error={fieldMessage(problem, 'name')} />
         <Select label="Key role" value={role} onChange={(e) => setRole(e.target.value as Role)} options={ROLES} />
