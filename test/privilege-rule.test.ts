@@ -6,6 +6,7 @@
  * and the audit events of role changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteUser } from '../src/core/users/delete-user.js';
 import { createImportRunner, type ImportRunner } from '../src/imports/import-runner.js';
 import { DATABASES } from './helpers/databases.js';
 import { errorLines, upload } from './helpers/imports.js';
@@ -219,6 +220,32 @@ describe.each(DATABASES)('the privilege rule on %s', (kind) => {
       expect((await t.call('DELETE', `/v1/tenants/acme/users/${ceo.id}`)).status).toBe(204);
     });
 
+    it('is not deleted by a tenant admin who judged it before it was given an admin role', async () => {
+      const target = await createUser({ email: `promoted-${++n}@acme.test`, roles: ['staff'] }, manager.token);
+      const tenantActor = { keyId: tenantAdmin.id, role: 'tenant-admin' as const, tenantId: 'acme' };
+      let promoted = false;
+      // The real core and database; a global admin grants the admin role between the tenant
+      // admin's judgement of the user's roles and its delete.
+      const racing = {
+        ...t.core,
+        catalogs: {
+          ...t.core.catalogs,
+          findRoles: async (tenantId: string, names: readonly string[]) => {
+            const found = await t.core.catalogs.findRoles(tenantId, names);
+            if (!promoted) {
+              promoted = true;
+              const res = await patchUser(target.id, { roles: ['staff', 'owner'] });
+              expect(res.status, res.text).toBe(200);
+            }
+            return found;
+          },
+        },
+      };
+      await expect(deleteUser(racing, 'acme', tenantActor, target.id)).rejects.toMatchObject({ code: 'ADMIN_ROLE_FORBIDDEN' });
+      expect(promoted).toBe(true);
+      expect((await read(target.id)).body.roles).toEqual(['owner', 'staff']);
+    });
+
     it('is changed by a global admin', async () => {
       const ceo = await administrator();
       const res = await patchUser(ceo.id, { password: 'a new password 2026', email: `new-${ceo.email}`, lockedOut: false, roles: ['owner', 'staff'] });
@@ -387,6 +414,23 @@ describe.each(DATABASES)('the privilege rule on %s', (kind) => {
       expect((await t.call('DELETE', `/v1/tenants/acme/users/${user.id}`, { token: tenantAdmin.token })).status).toBe(204);
       expect((await accept(user.code, ATTACKER_PASSWORD)).body.code).toBe('INVITATION_INVALID');
       expect(await messagesOf(user.id)).toEqual([]);
+    });
+
+    it("of an administrator show their code to a global admin only: reading it would be setting an administrator's password", async () => {
+      const res = await t.call('POST', '/v1/tenants/acme/users', { body: { email: `invited-ceo-${++n}@acme.test`, roles: ['owner'] } });
+      expect(res.status, res.text).toBe(201);
+      const asGlobal = (await t.call('GET', `/v1/tenants/acme/messages?userId=${res.body.id}`)).body.messages;
+      const code = TOKEN_PATTERN.exec(asGlobal[0].text)![0];
+      const asTenantAdmin = await t.call('GET', `/v1/tenants/acme/messages?userId=${res.body.id}`, { token: tenantAdmin.token });
+      expect(asTenantAdmin.status).toBe(200);
+      expect(asTenantAdmin.body.messages).toHaveLength(1);
+      expect(asTenantAdmin.text).not.toContain(code);
+      expect(asTenantAdmin.text).not.toMatch(TOKEN_PATTERN);
+      expect(asTenantAdmin.body.messages[0].text).toContain('withheld');
+      // A tenant admin still reads the codes of everyone else.
+      const plain = await invited(`invited-plain-${n}@acme.test`);
+      const plainMessages = await t.call('GET', `/v1/tenants/acme/messages?userId=${plain.id}`, { token: tenantAdmin.token });
+      expect(plainMessages.text).toContain(plain.code);
     });
 
     it('survive a change of anything else, and then redeem', async () => {

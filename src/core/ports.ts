@@ -316,8 +316,12 @@ export interface UserStore {
    * withdraws the user's pending invitations and cancels its unsent messages as it says.
    */
   update(tenantId: string, id: string, expectedRevision: number, change: UserChange, audit?: AuditEvent, revoke?: InvitationRevocation): Promise<UpdateResult>;
-  /** Deletes a user and gives its seat back, recording `audit` in the same transaction; false (and nothing recorded) when there was none. */
-  delete(tenantId: string, id: string, audit?: AuditEvent): Promise<boolean>;
+  /**
+   * Deletes a user and gives its seat back, recording `audit` in the same transaction; false
+   * (and nothing recorded) when there was none, or, with `expectedRevision`, when its revision
+   * is no longer that one.
+   */
+  delete(tenantId: string, id: string, audit?: AuditEvent, expectedRevision?: number): Promise<boolean>;
 }
 
 export interface AuditQuery {

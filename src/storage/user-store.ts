@@ -305,9 +305,11 @@ export function createUserStore(db: Db): UserStore {
         throw error;
       }
     },
-    async delete(tenantId, id, audit) {
+    async delete(tenantId, id, audit, expectedRevision) {
       return db.write(async (trx) => {
-        const deleted = await trx.deleteFrom('users').where('tenant_id', '=', tenantId).where('id', '=', id).returning('id').executeTakeFirst();
+        let query = trx.deleteFrom('users').where('tenant_id', '=', tenantId).where('id', '=', id);
+        if (expectedRevision !== undefined) query = query.where('revision', '=', expectedRevision);
+        const deleted = await query.returning('id').executeTakeFirst();
         if (deleted) await addUsers(trx, tenantId, -1);
         if (deleted && audit) await insertAuditEvents(trx, [audit]);
         return !!deleted;
