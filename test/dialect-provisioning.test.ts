@@ -79,6 +79,8 @@ describe.each(DATABASES)('provisioning dialect (seed 002) on %s', (kind) => {
     manager = await issueKey(t, 'acme', 'user-manager');
     globexAdmin = await issueKey(t, 'globex', 'tenant-admin');
     tinyAdmin = await issueKey(t, 'tiny', 'tenant-admin');
+    // A user every test may collide with.
+    expect((await t.call('POST', '/v1/tenants/acme/users', { body: { email: 'taken@example.com' } })).status).toBe(201);
   });
   afterAll(async () => t.close());
 
@@ -146,7 +148,7 @@ describe.each(DATABASES)('provisioning dialect (seed 002) on %s', (kind) => {
     expect(await usersOf('acme', 'dry@example.com')).toEqual([]);
     expect((await t.call('GET', '/v1/tenants/acme')).body).toEqual(before);
 
-    const duplicate = await post([user('ada@example.com')], { query: '?modifier=simulate' });
+    const duplicate = await post([user('taken@example.com')], { query: '?modifier=simulate' });
     expectError(duplicate, 400, MESSAGES.emailInUse);
   });
 
@@ -166,7 +168,7 @@ describe.each(DATABASES)('provisioning dialect (seed 002) on %s', (kind) => {
     ['no password', { Password: undefined }, MESSAGES.passwordMissing, 'Password'],
     ['a weak password', { Password: 'password' }, MESSAGES.passwordWeak, 'Password'],
     ['a restricted email domain', { EmailAddress: 'eve@blocked.example' }, MESSAGES.domainRestricted, 'EmailAddress'],
-    ['an email address in use, in any case', { EmailAddress: 'ADA@example.com' }, MESSAGES.emailInUse, 'EmailAddress'],
+    ['an email address in use, in any case', { EmailAddress: 'TAKEN@example.com' }, MESSAGES.emailInUse, 'EmailAddress'],
   ])('answers 400 with the seed message for %s', async (_, overrides, message, field) => {
     const res = await post([user('fresh-400@example.com', overrides)]);
     const body = expectError(res, 400, message);
