@@ -26,6 +26,7 @@ import { errorLines, generateCsv, upload, waitForJob } from './helpers/imports.j
 import { createTenant, expectProblem, issueKey, type IssuedKey } from './helpers/native-fixtures.js';
 import { expectScimError, scimClient, SEARCH_REQUEST } from './helpers/scim.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { WAIT_DEADLINE_MS } from './helpers/wait.js';
 
 const TEMPLATE = { subject: 'Hello {{user.displayName}}', text: 'Hi {{user.userName}}', html: '<p>Hi {{user.userName}}</p>' };
 
@@ -291,7 +292,7 @@ describe.each(DATABASES)('import seal keys on %s', (kind) => {
 });
 
 /** Waits until `holds()` is true, checking every 50 ms, failing after `timeoutMs`. */
-async function until(what: string, holds: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+async function until(what: string, holds: () => boolean | Promise<boolean>, timeoutMs = WAIT_DEADLINE_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await holds())) {
     if (Date.now() > deadline) throw new Error(`${what} did not happen in ${timeoutMs} ms`);

@@ -9,12 +9,13 @@ import { runNextImportChunk } from '../src/core/imports/process-import-chunk.js'
 import type { CoreDeps, PasswordHasher } from '../src/core/ports.js';
 import { DATABASES } from './helpers/databases.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { WAIT_DEADLINE_MS } from './helpers/wait.js';
 
 const ROWS = 40;
 
-/** Resolves once `check` holds, looking every 10 ms; fails after 60 s. */
+/** Resolves once `check` holds, looking every 10 ms; fails after the shared generous deadline. */
 async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + WAIT_DEADLINE_MS;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));

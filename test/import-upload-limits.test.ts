@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASES } from './helpers/databases.js';
 import { expectProblem } from './helpers/native-fixtures.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/test-app.js';
+import { WAIT_DEADLINE_MS } from './helpers/wait.js';
 
 function csv(rows: number, prefix: string): string {
   const lines = ['email,givenName,familyName'];
@@ -19,7 +20,7 @@ function csv(rows: number, prefix: string): string {
 }
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + WAIT_DEADLINE_MS;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
