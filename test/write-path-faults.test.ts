@@ -5,7 +5,7 @@ import { createDependencies, prepareDatabase } from '../src/dependencies.js';
 import type { Db } from '../src/storage/database.js';
 import { createTestDatabase, DATABASES } from './helpers/databases.js';
 import { createTenant, expectProblem, usersWithEmail } from './helpers/native-fixtures.js';
-import { ADMIN_TOKEN, call, type CallOptions, type TestApp } from './helpers/test-app.js';
+import { ADMIN_TOKEN, call, startTestApp, type CallOptions, type TestApp } from './helpers/test-app.js';
 import { waitUntil } from './helpers/wait.js';
 
 /**
@@ -181,5 +181,62 @@ describe.each(DATABASES)('a fault in one grouped create on %s', (kind) => {
     const outbox = await db.kysely.selectFrom('email_messages').select(['to_address']).where('tenant_id', '=', 'mail-fault').execute();
     const recipients = outbox.map((m) => m.to_address).sort();
     expect(recipients).toEqual(['first@mail.example.com', 'one@mail.example.com', 'taken@mail.example.com', 'three@mail.example.com', 'two@mail.example.com']);
+  });
+});
+
+describe.each(DATABASES)('If-Match on the native API on %s', (kind) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(kind);
+    await createTenant(t, { id: 'if-match' });
+  });
+  afterAll(async () => t?.close());
+
+  async function newUser(email: string): Promise<any> {
+    const res = await t.call('POST', '/v1/tenants/if-match/users', { body: { email } });
+    expect(res.status, res.text).toBe(201);
+    return res.body;
+  }
+  const patch = (id: string, ifMatch: string | undefined, body: unknown) =>
+    t.call('PATCH', `/v1/tenants/if-match/users/${id}`, { headers: ifMatch === undefined ? {} : { 'if-match': ifMatch }, body });
+
+  it('changes an existing user with If-Match: * (RFC 9110: it matches any current representation)', async () => {
+    const user = await newUser('star@example.com');
+    await patch(user.id, '"1"', { displayName: 'Read Once' });
+    const res = await patch(user.id, '*', { lockedOut: true });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ id: user.id, lockedOut: true, displayName: 'Read Once', revision: 3 });
+    expect(res.headers.get('etag')).toBe('"3"');
+    expect((await t.call('GET', `/v1/tenants/if-match/users/${user.id}`)).body.lockedOut).toBe(true);
+  });
+
+  it('answers 404 to If-Match: * for a user that does not exist, and still checks the body', async () => {
+    expectProblem(await patch('00000000-0000-7000-8000-000000000000', '*', { lockedOut: true }), 404, 'NOT_FOUND');
+    const user = await newUser('star-body@example.com');
+    expectProblem(await patch(user.id, '*', { lockedOut: 'yes' }), 400, 'INVALID_FIELD');
+    expect((await t.call('GET', `/v1/tenants/if-match/users/${user.id}`)).body.revision).toBe(1);
+  });
+
+  it('lets every one of concurrent changes with If-Match: * apply, each on the revision another left', async () => {
+    const user = await newUser('star-race@example.com');
+    const names = Array.from({ length: 8 }, (_, i) => `Name ${i}`);
+    // Each writes its own displayName; whichever comes last is what remains.
+    const answers = await Promise.all(names.map((displayName) => patch(user.id, '*', { displayName })));
+    for (const answer of answers) expect(answer.status, answer.text).toBe(200);
+    expect(answers.map((a) => a.body.revision).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    const after = (await t.call('GET', `/v1/tenants/if-match/users/${user.id}`)).body;
+    expect(after.revision).toBe(9);
+    expect(names).toContain(after.displayName);
+  });
+
+  it('keeps the rest of its contract: 428 without If-Match, 412 for a stale, weak, listed or unreadable tag', async () => {
+    const user = await newUser('strong@example.com');
+    expectProblem(await patch(user.id, undefined, { lockedOut: true }), 428, 'PRECONDITION_REQUIRED');
+    for (const stale of ['"2"', 'W/"1"', '"1", "2"', '1', 'garbage', '"1" junk', '*, "1"']) {
+      expectProblem(await patch(user.id, stale, { lockedOut: true }), 412, 'PRECONDITION_FAILED');
+    }
+    const res = await patch(user.id, ' "1" ', { lockedOut: true });
+    expect(res.status, res.text).toBe(200);
+    expect(res.headers.get('etag')).toBe('"2"');
   });
 });

@@ -65,7 +65,8 @@ function changedFields(current: User, patch: UserPatch, draft: CheckedDraft): st
 }
 
 /**
- * Changes a user if `expectedRevision` (from `If-Match`) is still current. The merged result
+ * Changes a user if `expectedRevision` (from `If-Match`) is still current; `any` (`If-Match: *`)
+ * asks only that the user exist, and a change that gets in first is read and checked again. The merged result
  * passes the same checks as a new user; roles and codes are checked only where they change.
  * The privilege rule applies: the credentials, email, user name, lock or approval state or
  * roles of a user holding an admin role are changed only by an actor who may grant that role
@@ -78,7 +79,7 @@ export async function updateUser(
   tenantId: string,
   actor: Actor,
   id: string,
-  expectedRevision: number | undefined,
+  expectedRevision: number | 'any' | undefined,
   input: unknown,
 ): Promise<User> {
   const tenant = await loadTenant(deps.tenants, actor, 'users:write', tenantId);
@@ -90,7 +91,8 @@ export async function updateUser(
   const patch = shaped.value;
   const current = isUserId(id) ? await deps.users.get(tenantId, id) : undefined;
   if (!current) throw new DomainError('NOT_FOUND', 'No such user.');
-  if (current.revision !== expectedRevision) throw new DomainError('PRECONDITION_FAILED', 'The user has changed since you read it.');
+  const revision = expectedRevision === 'any' ? current.revision : expectedRevision;
+  if (current.revision !== revision) throw new DomainError('PRECONDITION_FAILED', 'The user has changed since you read it.');
 
   // The email-domain rules apply to an email being set, not to one the user already has:
   // blocking a domain must not stop an admin from locking its users out.
@@ -143,13 +145,15 @@ export async function updateUser(
   const emailChanged = change.email !== undefined && change.email !== current.email;
   const revokes = emailChanged || change.passwordHash !== undefined || (change.lockedOut === true && !current.lockedOut);
   const revocation: InvitationRevocation | undefined = revokes ? (emailChanged ? { cancelMessagesTo: current.email } : {}) : undefined;
-  const result = await deps.users.update(tenantId, id, expectedRevision, change, audit, revocation);
+  const result = await deps.users.update(tenantId, id, revision, change, audit, revocation);
   switch (result.status) {
     case 'updated':
       return result.user;
     case 'not-found':
       throw new DomainError('NOT_FOUND', 'No such user.');
     case 'stale':
+      // `*` still matches the user as another write left it: the change is checked on that one.
+      if (expectedRevision === 'any') return updateUser(deps, tenantId, actor, id, 'any', input);
       throw new DomainError('PRECONDITION_FAILED', 'The user has changed since you read it.');
     case 'duplicate': {
       const { field, what } = DUPLICATES[result.code];

@@ -8,6 +8,7 @@ import { updateUser, UserPatchSchema } from '../../core/users/update-user.js';
 import { UserDraftSchema, type User } from '../../core/users/user.js';
 import { compileValidator } from '../../core/validation.js';
 import type { CoreDeps } from '../../core/ports.js';
+import { expectedRevision, parseIfMatch } from '../shared/if-match.js';
 import type { NativeScope } from './index.js';
 import { BatchReportSchema, ErrorResponses, presentUser, TenantParams, UserSchema } from './schemas.js';
 
@@ -33,11 +34,10 @@ export function etagOf(user: User): string {
   return `"${user.revision}"`;
 }
 
-/** The revision named by an `If-Match` header, or undefined when there is none. */
-function ifMatchRevision(header: string | undefined): number | undefined {
-  if (header === undefined) return undefined;
-  const match = /^\s*"(\d{1,15})"\s*$/.exec(header);
-  return match ? Number(match[1]) : -1;
+/** What `If-Match` asks of a change: `*`, the one revision its strong ETag names, or undefined when there is none. */
+function ifMatchRevision(header: string | undefined): number | 'any' | undefined {
+  const ifMatch = parseIfMatch(header);
+  return ifMatch === undefined ? undefined : expectedRevision(ifMatch, 'strong');
 }
 
 export function batchReport(result: CreateUsersResult) {
@@ -137,9 +137,9 @@ export function userRoutes(app: NativeScope, core: CoreDeps): void {
   app.patch('/tenants/:tenant/users/:id', {
     schema: {
       tags,
-      summary: 'Change a user (needs If-Match with its ETag)',
+      summary: 'Change a user (needs If-Match with its ETag, or *)',
       params: UserParams,
-      headers: Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 100 })) }),
+      headers: Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 100, description: 'The user\'s ETag as read (`"7"`): 412 when it is no longer current. `*` changes the user whatever its revision.' })) }),
       body: UserPatchSchema,
       response: { 200: UserSchema, 409: Type.Ref('Problem'), 412: Type.Ref('Problem'), 428: Type.Ref('Problem'), ...ErrorResponses },
     },

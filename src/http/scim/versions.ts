@@ -6,6 +6,7 @@
  */
 import type { Role } from '../../core/ports.js';
 import type { User } from '../../core/users/user.js';
+import { matchesTag, parseIfMatch, type IfMatch } from '../shared/if-match.js';
 
 export function userVersion(user: User): string {
   return `W/"${user.revision}"`;
@@ -15,22 +16,14 @@ export function groupVersion(role: Role): string {
   return `W/"${role.revision}"`;
 }
 
-/** The entity tags of an If-Match header, without their weakness marker; `*` matches anything. */
-export type IfMatch = { any: true } | { any: false; tags: string[] };
+/** If-Match (and If-None-Match, and a bulk operation's `version`) as every API parses it. */
+export { parseIfMatch, type IfMatch };
 
-export function parseIfMatch(header: string | string[] | undefined): IfMatch | undefined {
-  const text = Array.isArray(header) ? header.join(',') : header;
-  if (text === undefined || text.trim() === '') return undefined;
-  if (text.trim() === '*') return { any: true };
-  const tags = [...text.matchAll(/(?:W\/)?"([^"]*)"/g)].map((m) => m[1]!);
-  return { any: false, tags };
-}
-
-/** Whether a resource at `version` (as userVersion or groupVersion give it) satisfies If-Match. */
+/** Whether a resource at `version` (as userVersion or groupVersion give it) satisfies If-Match, compared weakly. */
 export function matchesVersion(ifMatch: IfMatch | undefined, version: string): boolean {
-  if (!ifMatch || ifMatch.any) return true;
+  if (!ifMatch) return true;
   const tag = /"([^"]*)"/.exec(version)?.[1];
-  return tag !== undefined && ifMatch.tags.includes(tag);
+  return tag !== undefined && matchesTag(ifMatch, tag, 'weak');
 }
 
 /**

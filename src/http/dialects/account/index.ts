@@ -7,6 +7,7 @@ import { createUsers, MAX_BATCH_SIZE, type UserOutcome } from '../../../core/use
 import { getUsersRevision } from '../../../core/users/users-revision.js';
 import { requireActor } from '../../shared/authenticate.js';
 import { isPlainObject } from '../../shared/dialect-input.js';
+import { expectedRevision, parseIfMatch } from '../../shared/if-match.js';
 import { renameField } from '../../shared/field-names.js';
 import type { DialectOptions } from '../index.js';
 import { accountField, AccountUser, AccountUserInput, presentAccountUser, toDraft } from './entity.js';
@@ -49,11 +50,9 @@ const revisionHeaders = {
  * `*` or no header asks for no check; anything else can match no revision (-1).
  */
 export function ifMatchRevision(header: string | undefined): number | undefined {
-  if (header === undefined) return undefined;
-  const value = header.trim();
-  if (value === '*') return undefined;
-  const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(value);
-  return match ? Number(match[1]) : -1;
+  const ifMatch = parseIfMatch(header, { bare: true });
+  const expected = ifMatch === undefined ? undefined : expectedRevision(ifMatch, 'weak');
+  return expected === 'any' ? undefined : expected;
 }
 
 function checkVersion(v: string | undefined): void {
