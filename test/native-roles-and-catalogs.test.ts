@@ -65,8 +65,9 @@ describe.each(DATABASES)('roles and catalogs on %s', (kind) => {
     });
 
     it('keeps roles per tenant', async () => {
-      expectProblem(await t.call('GET', '/v1/tenants/globex/roles/editor'), 404, 'NOT_FOUND');
-      expect((await t.call('GET', '/v1/tenants/globex/roles')).body.roles).toEqual([]);
+      expect((await t.call('PUT', '/v1/tenants/acme/roles/acme-only', { body: {} })).status).toBeLessThan(300);
+      expectProblem(await t.call('GET', '/v1/tenants/globex/roles/acme-only'), 404, 'NOT_FOUND');
+      expect((await t.call('GET', '/v1/tenants/globex/roles')).body.roles.map((r: { name: string }) => r.name)).not.toContain('acme-only');
     });
   });
 
@@ -86,7 +87,10 @@ describe.each(DATABASES)('roles and catalogs on %s', (kind) => {
     });
 
     it('keeps codes per tenant', async () => {
-      expect((await t.call('GET', `/v1/tenants/globex/${catalog}`)).body.items).toEqual([]);
+      expect((await t.call('PUT', `/v1/tenants/acme/${catalog}/ACME-ONLY`, { body: {} })).status).toBe(201);
+      const theirs = (await t.call('GET', `/v1/tenants/globex/${catalog}`)).body.items;
+      expect(theirs.map((item: { code: string }) => item.code)).not.toContain('ACME-ONLY');
+      expectProblem(await t.call('GET', `/v1/tenants/globex/${catalog}/ACME-ONLY`), 404, 'NOT_FOUND');
     });
 
     it('lets a tenant admin manage codes of its own tenant only', async () => {
