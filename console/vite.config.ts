@@ -7,6 +7,9 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/console/',
   plugins: [react()],
+  // `npm run dev:console`: the console with hot reload on :5173, its API calls passed to a running
+  // Muster (MUSTER_URL, http://localhost:8080 by default).
+  server: { proxy: { '/v1': process.env.MUSTER_URL ?? 'http://localhost:8080' } },
   build: {
     outDir: fileURLToPath(new URL('../dist/console', import.meta.url)),
     emptyOutDir: true,
