@@ -104,6 +104,9 @@ describe.each(DATABASES)('secrets on %s', (kind) => {
     const invited = await call('POST', '/v1/tenants/secrets/users', { token, body: { email: 'invited@example.com' } });
     const message = await t.db.kysely.selectFrom('email_messages').select('secret').where('user_id', '=', invited.body.id).executeTakeFirstOrThrow();
     await call('POST', '/v1/invitations/accept', { token: null, body: { token: message.secret, password: password('accepted') } });
+    // An invitation left pending: its message is delivered with its code (the messages of the
+    // two above were cancelled when their users' passwords were set).
+    await call('POST', '/v1/tenants/secrets/users', { token, body: { email: 'still-invited@example.com' } });
     // Keys issued (their tokens appear once, in the issuing response) and one revoked.
     const reader = await issueKey(t, 'secrets', 'reader');
     await call('GET', '/v1/tenants/secrets/users', { token: reader.token });
