@@ -29,6 +29,16 @@ describe.each(DATABASES)('the typed client on %s', (kind) => {
     await t?.close();
   });
 
+  it('refuses at compile time what the server refuses at run time', async () => {
+    // @ts-expect-error the routes have no such path
+    const unknown = await admin.GET('/v1/no-such-route');
+    expect(unknown.response.status).toBe(404);
+    // @ts-expect-error a new user has `email`, not `mail`
+    const misnamed = await admin.POST('/v1/tenants/{tenant}/users', { params: { path: { tenant: 'typed' } }, body: { mail: 'x@example.com' } });
+    expect(misnamed.response.status).toBe(400);
+    expect(misnamed.error?.code).toMatch(/MISSING_REQUIRED_FIELD|INVALID_FIELD/);
+  });
+
   it('tells who a key is: role and tenant', async () => {
     const issued = await admin.POST('/v1/tenants/{tenant}/api-keys', { params: { path: { tenant: 'typed' } }, body: { name: 'desk', role: 'user-manager' } });
     expect(issued.response.status).toBe(201);
