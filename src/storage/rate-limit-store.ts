@@ -12,7 +12,8 @@ export const memoryLimiters: LimiterFactory = (name, perMinute) => new RateLimit
 
 /**
  * On PostgreSQL the counts live in the `rate_limits` table, so that every instance on the
- * database takes from the same bucket: one upsert per request, a fixed one-minute window
+ * database takes from the same bucket: one upsert per request while the key has points left,
+ * none once it has used them (until the window ends), in a fixed one-minute window
  * (rate-limiter-flexible's PostgreSQL store). Should the database fail to answer, the
  * instance counts in its own memory meanwhile rather than refusing or letting everything through.
  * On SQLite, where a process is alone, the counts stay in memory.
@@ -31,5 +32,8 @@ export function createLimiterFactory(db: Db): LimiterFactory {
       points: perMinute,
       duration: 60,
       insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points: perMinute, duration: 60 }),
+      // A key that has used its last point is refused from memory until its window ends: a
+      // flood past the limit costs the database nothing.
+      inMemoryBlockOnConsumed: perMinute,
     });
 }
