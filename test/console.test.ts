@@ -378,7 +378,7 @@ describe('Muster Console', () => {
     }
   });
 
-  it('imports NDJSON as a dry run: every row checked, nothing created', async () => {
+  it('imports an NDJSON file dropped on the page as a dry run: every row checked, nothing created', async () => {
     await api('POST', '/v1/tenants', { id: 'dry', name: 'Dry' });
     const key = await api('POST', '/v1/tenants/dry/api-keys', { name: 'desk', role: 'user-manager' });
     const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ email: i === 250 ? 'broken' : `dry${i}@dry.test`, name: { givenName: 'Dry', familyName: String(i) } }));
@@ -387,7 +387,12 @@ describe('Muster Console', () => {
     try {
       await signIn(page, key.body.token);
       await page.getByRole('link', { name: 'Imports' }).click();
-      await page.getByLabel('File to import (CSV, NDJSON or JSON)').setInputFiles({ name: 'people.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from(lines.join('\n') + '\n') });
+      // Dropped on the drop zone, as a person drags it from their desktop.
+      const dataTransfer = await page.evaluateHandle(
+        `(() => { const t = new DataTransfer(); t.items.add(new File([${JSON.stringify(lines.join('\n') + '\n')}], 'people.ndjson', { type: 'application/x-ndjson' })); return t; })()`,
+      );
+      await page.locator('.dropzone').dispatchEvent('dragover', { dataTransfer });
+      await page.locator('.dropzone').dispatchEvent('drop', { dataTransfer });
       await page.getByRole('status').filter({ hasText: 'people.ndjson' }).filter({ hasText: 'NDJSON' }).waitFor();
       await page.getByLabel('Dry run (check every row, create nothing)').check();
       await page.getByRole('button', { name: 'Start import' }).click();
