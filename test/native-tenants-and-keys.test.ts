@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES } from './helpers/databases.js';
 import { basic, createTenant, expectProblem, issueKey, type IssuedKey } from './helpers/native-fixtures.js';
@@ -157,6 +157,30 @@ describe.each(DATABASES)('API keys on %s', (kind) => {
     expect(list.text).not.toContain(res.body.token);
     const secret = secretOf(res.body.token);
     expect(list.text).not.toContain(secret);
+  });
+
+  it('issues key ids of 16 hex digits that are all random, so that they tell nothing of when a key was issued', async () => {
+    const keys = await Promise.all(Array.from({ length: 8 }, () => issueKey(t, 'acme', 'reader')));
+    for (const key of keys) {
+      expect(key.id).toMatch(/^key-[0-9a-f]{16}$/);
+      expect(key.token.startsWith(`mst_${key.id}_`)).toBe(true);
+    }
+    expect(new Set(keys.map((k) => k.id)).size).toBe(8);
+    // Keys issued within the same minute: an id led by a timestamp would share its first digits.
+    expect(new Set(keys.map((k) => k.id.slice(4, 12))).size).toBeGreaterThan(1);
+    const session = await t.call('GET', '/v1/session', { token: keys[0]!.token });
+    expect(session.status, session.text).toBe(200);
+    expect(session.body).toMatchObject({ keyId: keys[0]!.id, role: 'reader', tenant: 'acme' });
+  });
+
+  it('keeps accepting a key whose id was issued in the earlier time-ordered form', async () => {
+    const id = 'key-0190f5a3c2b47d10';
+    const token = `mst_${id}_${randomBytes(32).toString('base64url')}`;
+    await t.core.keys.insert({ id, tenantId: 'acme', name: 'older key', role: 'reader', tokenHash: createHash('sha256').update(token).digest('hex'), createdAt: new Date().toISOString(), revokedAt: null });
+    const bearer = await t.call('GET', '/v1/session', { token });
+    expect(bearer.status, bearer.text).toBe(200);
+    expect(bearer.body).toMatchObject({ keyId: id, role: 'reader', tenant: 'acme' });
+    expect((await t.call('GET', '/v1/tenants/acme/users', { token: null, headers: basic(id, token) })).status).toBe(200);
   });
 
   it('stores only the SHA-256 of a token, never the token itself', async () => {

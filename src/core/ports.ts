@@ -25,7 +25,11 @@ export interface Clock {
 }
 
 export interface Ids {
-  /** A random RFC 4122 v4 UUID. */
+  /**
+   * A new RFC 9562 version 7 UUID: a millisecond timestamp in its first 48 bits (so that ids
+   * inserted one after another land at the end of an index), then random bits. Unique, but
+   * partly predictable: what must be unguessable (tokens, key ids) draws from `secret`.
+   */
   uuid(): string;
   /** `bytes` random bytes, base64url-encoded. */
   secret(bytes: number): string;

@@ -12,9 +12,9 @@
  *   requests. A background runner bounds its own backlog by awaiting each chunk.
  */
 import { DomainError } from '../errors.js';
-import type { Clock } from '../ports.js';
+import type { Clock, HashPriority } from '../ports.js';
 
-export type HashPriority = 'interactive' | 'background';
+export type { HashPriority };
 
 export interface HashQueueOptions {
   /** Hashes run at once (each on libuv's thread pool). */
