@@ -41,7 +41,13 @@ function newestInput(): number {
 /** Builds the console when it is missing or older than its sources (a fresh clone has no dist/). */
 function ensureConsoleBuilt(): void {
   if (existsSync(BUILT) && statSync(BUILT).mtimeMs >= newestInput()) return;
-  const result = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'console/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+  const result = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'console/vite.config.ts', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 180_000,
+    // The runner sets NODE_ENV=test, which would make vite bundle React's development build.
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   if (result.status !== 0) throw new Error(`the console did not build:\n${result.stdout}\n${result.stderr}`);
 }
 
