@@ -11,7 +11,7 @@ import { DATABASES } from './helpers/databases.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 import { WAIT_DEADLINE_MS } from './helpers/wait.js';
 
-const ROWS = 40;
+const ROWS = 80;
 
 /** Resolves once `check` holds, looking every 10 ms; fails after the shared generous deadline. */
 async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
@@ -92,7 +92,7 @@ describe.each(DATABASES)('import chunk leases on %s', (kind) => {
     const deps: CoreDeps = { ...t.core, hasher, imports };
     const report = await runNextImportChunk(deps, 'worker-a', 60_000, { renewEveryMs: 20 });
     expect(report).toMatchObject({ status: 'lost', jobId });
-    // One step of sixteen passwords was hashed, not the four steps of the whole chunk.
+    // One step of 32 passwords was hashed, not the three steps of the whole chunk.
     expect(hasher.steps()).toBe(1);
     expect(await users()).toBe(0);
     expect((await chunkRow())!.lease_owner).toBe('worker-b/claim');

@@ -31,7 +31,7 @@ export interface ChunkRunOptions {
 }
 
 /** Passwords hashed per step of a chunk: between two steps the worker checks that the chunk is still its own. */
-const HASH_STEP = 16;
+const HASH_STEP = 32;
 
 /** Thrown inside a chunk's transaction when its claim is no longer this one's, to roll the chunk back. */
 class ClaimLost extends Error {
