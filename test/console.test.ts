@@ -229,6 +229,8 @@ describe('Muster Console', () => {
       await page.getByRole('button', { name: 'Create user' }).click();
       await expect.poll(() => email.getAttribute('aria-invalid')).toBe('true');
       expect(await errorOf(email)).toMatch(/already used/i);
+      // Focus moves to the field in error, so its message is read out at once.
+      await expect.poll(() => email.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
       expect(await password.getAttribute('aria-invalid')).toBeNull();
       await checkPage(session, 'new-user-duplicate');
       // The tenant's password policy's message, under the password field.

@@ -170,3 +170,10 @@ export function ConfirmButton({ label, question, confirmLabel, onConfirm, disabl
     </>
   );
 }
+
+/** After a refused submit, moves focus to the first field the server named, so its error is read out at once. */
+export function useFocusFirstInvalid(problem: unknown): void {
+  useEffect(() => {
+    if (problem) document.querySelector<HTMLElement>('main [aria-invalid="true"]')?.focus();
+  }, [problem]);
+}

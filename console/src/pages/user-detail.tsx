@@ -4,7 +4,7 @@ import { Link, useLocation } from 'wouter';
 import type { NewUser, Problem, User, UserChanges } from '../../../src/client/index.js';
 import { asProblem, fieldMessage, generalMessage } from '../problems.js';
 import { useSignedIn } from '../session.js';
-import { Alert, ConfirmButton, Field, PageTitle, formatTime } from '../ui.js';
+import { Alert, ConfirmButton, Field, PageTitle, formatTime, useFocusFirstInvalid } from '../ui.js';
 import { AccessPicker, type Access } from '../access-picker.js';
 import { RolePicker } from '../role-picker.js';
 import { displayName } from './users.js';
@@ -43,6 +43,7 @@ export function NewUserPage() {
     },
   });
 
+  useFocusFirstInvalid(problem);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     create.mutate();
@@ -107,6 +108,7 @@ export function UserDetailPage({ id }: { id: string }) {
   useEffect(() => {
     if (loaded.data) setForm(formOf(loaded.data.user));
   }, [loaded.data]);
+  useFocusFirstInvalid(problem);
 
   const patch = useMutation({
     mutationFn: async (changes: UserChanges) => {
