@@ -20,6 +20,9 @@ const BUILT = join(ROOT, 'dist', 'console', 'index.html');
 const SHOTS = join(ROOT, 'docs', 'screenshots');
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
+/** Polls until the assertion holds: generous, since the machine running the suite may be busy. */
+const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 20_000, interval: 100 });
+
 const DESKTOP = { width: 1366, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
@@ -158,7 +161,7 @@ describe('Muster Console', () => {
       await checkPage(session, 'sign-in');
       await page.getByLabel('API key').fill('mst_not-a-real-key');
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await expect.poll(() => page.getByRole('alert').textContent()).toContain('not valid');
+      await eventually(() => page.getByRole('alert').textContent()).toContain('not valid');
 
       // By keyboard alone: type the key, press Enter.
       await page.getByLabel('API key').fill('');
@@ -167,7 +170,7 @@ describe('Muster Console', () => {
       await page.keyboard.press('Enter');
       await page.getByRole('navigation', { name: 'Console' }).waitFor();
       const header = page.getByRole('banner');
-      await expect.poll(() => header.textContent()).toContain('acme');
+      await eventually(() => header.textContent()).toContain('acme');
       expect(await header.textContent()).toContain('tenant-admin');
       // A tenant admin is not offered the tenants page.
       expect(await page.getByRole('link', { name: 'Tenants' }).count()).toBe(0);
@@ -227,17 +230,17 @@ describe('Muster Console', () => {
       await email.fill('Grace.Hopper@ACME.test');
       await password.fill('Another-Long-Secret-77');
       await page.getByRole('button', { name: 'Create user' }).click();
-      await expect.poll(() => email.getAttribute('aria-invalid')).toBe('true');
+      await eventually(() => email.getAttribute('aria-invalid')).toBe('true');
       expect(await errorOf(email)).toMatch(/already used/i);
       // Focus moves to the field in error, so its message is read out at once.
-      await expect.poll(() => email.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+      await eventually(() => email.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
       expect(await password.getAttribute('aria-invalid')).toBeNull();
       await checkPage(session, 'new-user-duplicate');
       // The tenant's password policy's message, under the password field.
       await email.fill('grace.h@acme.test');
       await password.fill('password');
       await page.getByRole('button', { name: 'Create user' }).click();
-      await expect.poll(() => password.getAttribute('aria-invalid')).toBe('true');
+      await eventually(() => password.getAttribute('aria-invalid')).toBe('true');
       expect(await errorOf(password)).toMatch(/password/i);
       expect(await email.getAttribute('aria-invalid')).toBeNull();
       await checkPage(session, 'new-user-errors');
@@ -260,11 +263,11 @@ describe('Muster Console', () => {
       await server.call('PATCH', `/v1/tenants/acme/users/${id}`, { body: { phoneNumber: '+44 20 7946 0000' }, headers: { 'if-match': '"1"' } });
       await page.getByLabel('Family name').fill('King');
       await page.getByRole('button', { name: 'Save changes' }).click();
-      await expect.poll(() => page.getByRole('alert').textContent()).toContain('Someone else changed this user');
+      await eventually(() => page.getByRole('alert').textContent()).toContain('Someone else changed this user');
       expect((await api('GET', `/v1/tenants/acme/users/${id}`)).body.name.familyName).toBe('Lovelace');
 
       await page.getByRole('button', { name: 'Reload the latest version' }).click();
-      await expect.poll(() => page.getByLabel('Phone number').inputValue()).toBe('+44 20 7946 0000');
+      await eventually(() => page.getByLabel('Phone number').inputValue()).toBe('+44 20 7946 0000');
       await page.getByLabel('Family name').fill('King');
       await page.getByRole('button', { name: 'Save changes' }).click();
       await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
@@ -320,22 +323,22 @@ describe('Muster Console', () => {
     try {
       await signIn(page, (await api('POST', '/v1/tenants/paged/api-keys', { name: 'desk', role: 'user-manager' })).body.token);
       const table = page.getByRole('table', { name: 'Users of paged' });
-      await expect.poll(() => table.getByRole('row').count()).toBe(51);
+      await eventually(() => table.getByRole('row').count()).toBe(51);
       await checkPage(session, 'users');
       await page.getByRole('button', { name: 'Next page' }).click();
-      await expect.poll(() => table.getByRole('row').count()).toBe(11);
+      await eventually(() => table.getByRole('row').count()).toBe(11);
       expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
       await page.getByRole('button', { name: 'Previous page' }).click();
-      await expect.poll(() => table.getByRole('row').count()).toBe(51);
+      await eventually(() => table.getByRole('row').count()).toBe(51);
 
       await page.getByLabel('Search by email or user name').fill('PERSON07@paged.test');
       await page.getByRole('button', { name: 'Search', exact: true }).click();
       const found = page.getByRole('table', { name: 'Users matching PERSON07@paged.test' });
-      await expect.poll(() => found.getByRole('row').count()).toBe(2);
+      await eventually(() => found.getByRole('row').count()).toBe(2);
       expect(await found.textContent()).toContain('person07@paged.test');
       await page.getByLabel('Search by email or user name').fill('person42');
       await page.getByRole('button', { name: 'Search', exact: true }).click();
-      await expect.poll(() => page.getByRole('table', { name: 'Users matching person42' }).textContent()).toContain('person42@paged.test');
+      await eventually(() => page.getByRole('table', { name: 'Users matching person42' }).textContent()).toContain('person42@paged.test');
     } finally {
       await session.context.close();
     }
@@ -361,15 +364,15 @@ describe('Muster Console', () => {
       await page.getByRole('button', { name: 'Start import' }).click();
       await page.getByRole('heading', { name: /^Import imp_/ }).waitFor();
       const state = page.getByRole('status').filter({ hasText: /Completed|Running|Queued/ });
-      await expect.poll(() => state.textContent(), { timeout: 60_000 }).toContain('Completed');
+      await expect.poll(() => state.textContent(), { timeout: 60_000, interval: 100 }).toContain('Completed');
       expect(await page.getByRole('progressbar', { name: 'Rows processed' }).getAttribute('value')).toBe('3000');
       const facts = await page.locator('dl.facts').textContent();
       expect(facts).toContain(`Created${3000 - bad.size}`);
       expect(facts).toContain(`Failed${bad.size}`);
 
       const failed = page.getByRole('table', { name: 'Failed rows' });
-      await expect.poll(() => failed.getByRole('row').count()).toBe(bad.size + 1);
-      expect(await failed.textContent()).toContain('INVALID_FIELD');
+      await eventually(() => failed.textContent()).toContain('INVALID_FIELD');
+      expect(await failed.getByRole('row').count()).toBe(bad.size + 1);
       await checkPage(session, 'import-detail');
 
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download errors (CSV)' }).click()]);
@@ -380,7 +383,7 @@ describe('Muster Console', () => {
       expect(download.suggestedFilename()).toMatch(/^imp_.*-errors\.csv$/);
 
       await page.getByRole('link', { name: 'All imports' }).click();
-      await expect.poll(() => page.getByRole('table', { name: 'Imports, newest first' }).textContent()).toContain('completed');
+      await eventually(() => page.getByRole('table', { name: 'Imports, newest first' }).textContent()).toContain('completed');
     } finally {
       await session.context.close();
     }
@@ -402,12 +405,13 @@ describe('Muster Console', () => {
       await page.locator('.dropzone').dispatchEvent('dragover', { dataTransfer });
       await page.locator('.dropzone').dispatchEvent('drop', { dataTransfer });
       await page.getByRole('status').filter({ hasText: 'people.ndjson' }).filter({ hasText: 'NDJSON' }).waitFor();
+      expect(await page.getByLabel('File to import (CSV, NDJSON or JSON)').evaluate((el) => (el as unknown as { files: { name: string }[] }).files[0]?.name)).toBe('people.ndjson');
       await page.getByLabel('Dry run (check every row, create nothing)').check();
       await page.getByRole('button', { name: 'Start import' }).click();
-      await expect.poll(() => page.getByRole('status').filter({ hasText: /Completed|Running|Queued/ }).textContent(), { timeout: 60_000 }).toContain('Completed (dry run)');
+      await expect.poll(() => page.getByRole('status').filter({ hasText: /Completed|Running|Queued/ }).textContent(), { timeout: 60_000, interval: 100 }).toContain('Completed (dry run)');
       const failed = page.getByRole('table', { name: 'Failed rows' });
-      await expect.poll(() => failed.getByRole('row').count()).toBe(2);
-      expect(await failed.textContent()).toContain('broken');
+      await eventually(() => failed.textContent()).toContain('broken');
+      expect(await failed.getByRole('row').count()).toBe(2);
       const id = (await page.getByRole('heading', { level: 1 }).textContent())!.replace('Import ', '');
       const job = (await api('GET', `/v1/tenants/dry/imports/${id}`)).body;
       expect(job).toMatchObject({ format: 'ndjson', total: 500, created: 499, failed: 1, options: { dryRun: true, notify: false, onConflict: 'fail' } });
@@ -421,7 +425,7 @@ describe('Muster Console', () => {
     await api('POST', '/v1/tenants', { id: 'cancels', name: 'Cancels' });
     const key = await api('POST', '/v1/tenants/cancels/api-keys', { name: 'desk', role: 'user-manager' });
     const rows = ['email'];
-    for (let i = 0; i < 60_000; i++) rows.push(`bulk${i}@cancels.test`);
+    for (let i = 0; i < 100_000; i++) rows.push(`bulk${i}@cancels.test`);
     const session = await openConsole();
     const { page } = session;
     try {
@@ -431,11 +435,11 @@ describe('Muster Console', () => {
       await page.getByRole('button', { name: 'Start import' }).click();
       await page.getByRole('button', { name: 'Cancel import' }).click();
       await page.getByRole('dialog').getByRole('button', { name: 'Cancel import' }).click();
-      await expect.poll(() => page.getByRole('status').filter({ hasText: /Cancelled|Completed|Running|Queued/ }).textContent()).toContain('Cancelled');
+      await eventually(() => page.getByRole('status').filter({ hasText: /Cancelled|Completed|Running|Queued/ }).textContent()).toContain('Cancelled');
       const id = (await page.getByRole('heading', { level: 1 }).textContent())!.replace('Import ', '');
       const job = (await api('GET', `/v1/tenants/cancels/imports/${id}`)).body;
       expect(job.state).toBe('cancelled');
-      expect(job.created).toBeLessThan(60_000);
+      expect(job.created).toBeLessThan(100_000);
       // Nothing more is created after the cancellation.
       const count = async () => (await api('GET', '/v1/tenants/cancels')).body.seatsUsed as number;
       const settled = await count();
@@ -498,17 +502,17 @@ describe('Muster Console', () => {
       await page.getByRole('link', { name: 'Roles & catalogs' }).click();
       await page.getByLabel('Role name', { exact: true }).fill('contractors');
       await page.getByRole('button', { name: 'Save role' }).click();
-      await expect.poll(() => page.getByRole('table', { name: 'Roles', exact: true }).textContent()).toContain('contractors');
-      await expect.poll(() => page.getByRole('table', { name: 'Departments' }).textContent()).toContain('Engineering');
+      await eventually(() => page.getByRole('table', { name: 'Roles', exact: true }).textContent()).toContain('contractors');
+      await eventually(() => page.getByRole('table', { name: 'Departments' }).textContent()).toContain('Engineering');
       await checkPage(session, 'roles-and-catalogs');
 
       await page.getByRole('link', { name: 'Settings' }).click();
       await page.getByRole('heading', { name: 'Settings of Acme Corp' }).waitFor();
       expect(await page.getByRole('region', { name: 'Seats' }).textContent()).toMatch(/\d+ used of 100000/);
       await page.getByLabel('Try a sample password').fill('password');
-      await expect.poll(() => page.locator('p.bad').textContent()).toMatch(/common|password/i);
+      await eventually(() => page.locator('p.bad').textContent()).toMatch(/common|password/i);
       await page.getByLabel('Try a sample password').fill('Correct-Horse-Battery-9');
-      await expect.poll(() => page.locator('p.ok').textContent()).toContain('meets the policy');
+      await eventually(() => page.locator('p.ok').textContent()).toContain('meets the policy');
       await page.getByLabel('Blocked domains').fill('mailinator.com');
       await page.getByRole('button', { name: 'Save settings' }).click();
       await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
@@ -518,16 +522,16 @@ describe('Muster Console', () => {
 
       await page.getByRole('link', { name: 'Audit log' }).click();
       const events = page.getByRole('table', { name: 'Audit events, newest first' });
-      await expect.poll(() => events.textContent()).toContain('tenant.updated');
+      await eventually(() => events.textContent()).toContain('tenant.updated');
       await page.getByRole('combobox', { name: 'Action' }).selectOption('role.created');
       await page.getByRole('button', { name: 'Apply filters' }).click();
-      await expect.poll(async () => (await events.textContent())?.includes('tenant.updated')).toBe(false);
+      await eventually(async () => (await events.textContent())?.includes('tenant.updated')).toBe(false);
       expect(await events.textContent()).toContain('contractors');
       await checkPage(session, 'audit');
 
       await page.getByRole('link', { name: 'Email outbox' }).click();
       const messages = page.getByRole('table', { name: 'Messages, newest first' });
-      await expect.poll(() => messages.textContent()).toContain('invited@acme.test');
+      await eventually(() => messages.textContent()).toContain('invited@acme.test');
       expect(await messages.textContent()).toContain('pending');
       await checkPage(session, 'outbox');
     } finally {
@@ -545,7 +549,7 @@ describe('Muster Console', () => {
       await page.getByLabel('Tenant id').fill('globex');
       await page.getByLabel('Tenant name').fill('Globex');
       await page.getByRole('button', { name: 'Create tenant' }).click();
-      await expect.poll(() => page.getByRole('table', { name: 'Tenants' }).textContent()).toContain('globex');
+      await eventually(() => page.getByRole('table', { name: 'Tenants' }).textContent()).toContain('globex');
       await checkPage(session, 'tenants');
       await page.getByRole('button', { name: 'Work in globex' }).click();
       await page.getByRole('table', { name: 'Users of globex' }).waitFor();

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
-import { useState, type DragEvent, type FormEvent } from 'react';
+import { useRef, useState, type DragEvent, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import type { ImportJob } from '../../../src/client/index.js';
 import { asProblem } from '../problems.js';
@@ -8,6 +8,7 @@ import { useSignedIn } from '../session.js';
 import { Alert, ConfirmButton, DataTable, Field, PageTitle, Select, formatTime } from '../ui.js';
 
 type Format = 'csv' | 'ndjson' | 'json';
+const RUNNING = new Set(['queued', 'running']);
 const FORMAT_TYPES: Record<Format, string> = { csv: 'text/csv', ndjson: 'application/x-ndjson', json: 'application/json' };
 
 function formatOf(file: File): Format {
@@ -33,6 +34,7 @@ export function ImportsPage() {
   const [, navigate] = useLocation();
   const queries = useQueryClient();
   const [file, setFile] = useState<File | null>(null);
+  const input = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
   const [notify, setNotify] = useState(false);
   const [dryRun, setDryRun] = useState(false);
@@ -45,6 +47,9 @@ export function ImportsPage() {
       if (error) throw asProblem(error, response.status);
       return data.imports;
     },
+    // Always fresh on arrival, and followed while a job in it is still going.
+    refetchOnMount: 'always',
+    refetchInterval: (query) => (query.state.data?.some((j) => RUNNING.has(j.state)) ? 1000 : false),
   });
 
   const upload = useMutation({
@@ -70,7 +75,10 @@ export function ImportsPage() {
     event.preventDefault();
     setDragging(false);
     const dropped = event.dataTransfer.files[0];
-    if (dropped) setFile(dropped);
+    if (!dropped) return;
+    // The file input shows the dropped file too, as if it had been chosen there.
+    if (input.current) input.current.files = event.dataTransfer.files;
+    setFile(dropped);
   };
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -92,6 +100,7 @@ export function ImportsPage() {
             onDrop={drop}
           >
             <Field
+              ref={input}
               label="File to import (CSV, NDJSON or JSON)"
               type="file"
               accept=".csv,.ndjson,.jsonl,.json,text/csv,application/json"
@@ -147,7 +156,6 @@ const failedColumns = [
   failedColumn.accessor('message', { header: 'Message' }),
 ];
 const FAILED_SHOWN = 200;
-const RUNNING = new Set(['queued', 'running']);
 
 function duration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined) return '—';
