@@ -94,7 +94,10 @@ export function UserDetailPage({ id }: { id: string }) {
   const key = ['user', tenant, id];
   const loaded = useQuery({
     queryKey: key,
+    // Read afresh each time the page opens, then kept as read: a refetch in the background would
+    // overwrite an edit in progress (a change by someone else shows as a stale ETag on save).
     staleTime: Infinity,
+    refetchOnMount: 'always',
     queryFn: async () => {
       const { data, error, response } = await client.GET('/v1/tenants/{tenant}/users/{id}', { params: { path: { tenant, id } } });
       if (error) throw asProblem(error, response.status);
