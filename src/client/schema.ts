@@ -12010,12 +12010,15 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change a user (needs If-Match with its ETag) */
+        /** Change a user (needs If-Match with its ETag, or *) */
         patch: {
             parameters: {
                 query?: never;
                 header: {
-                    /** @example "1" */
+                    /**
+                     * @description The user's ETag as read (`"7"`): 412 when it is no longer current. `*` changes the user whatever its revision.
+                     * @example "1"
+                     */
                     "if-match": string;
                 };
                 path: {
