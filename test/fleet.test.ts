@@ -193,6 +193,7 @@ describe('three instances on one PostgreSQL', () => {
     expect(text).toMatch(/muster_http_requests_total\{method="GET",route="\/v1\/tenants\/:tenant\/users",status="429"\} \d+/);
     expect(text).toMatch(/muster_http_request_duration_seconds_bucket\{le="0\.05",method="GET",route="\/v1\/tenants\/:tenant\/users"\} \d+/);
     expect(text).toMatch(/muster_rate_limited_total\{limit="api"\} [1-9]/);
+    expect(text).toMatch(/muster_rate_limited_total\{limit="verify"\} [1-9]/);
     expect(text).toMatch(/muster_hash_queue_depth\{priority="interactive"\} 0/);
     expect(text).toMatch(/muster_hash_admission_refusals_total 0/);
     expect(text).toMatch(/muster_import_backlog_rows 0/);

@@ -48,6 +48,7 @@ export function credentialRoutes(app: NativeScope, core: CoreDeps, options: { pe
         const key = createHash('sha256').update(`${tenant}\0${loginKey(login)}`).digest('base64url');
         const limit = await takePoint(limitPerLogin, key);
         if (!limit.allowed) {
+          app.limitRefused('verify');
           setLimitHeaders(reply, limit);
           throw new DomainError('RATE_LIMIT_EXCEEDED', `Too many password checks for this login: at most ${limit.limit} a minute.`, [], limit.resetSeconds);
         }

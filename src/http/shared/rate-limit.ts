@@ -9,6 +9,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Makes the limiters of this application (shared by every instance on PostgreSQL). */
     limiters: LimiterFactory;
+    /** To be told of each request a limit refuses (metrics). */
+    limitRefused: RefusalListener;
   }
 }
 
@@ -73,13 +75,14 @@ export function registerRateLimit(
 ): void {
   const limiters = options.limiters ?? memoryLimiters;
   app.decorate('limiters', limiters);
+  app.decorate('limitRefused', options.onRefused ?? (() => {}));
   const limiter = limiters('api', options.perMinute);
   app.addHook('onRequest', async (request, reply) => {
     if (UNLIMITED.has(request.url.split('?')[0]!)) return;
     const verdict = await takePoint(limiter, await subjectOf(request, options.authenticator));
     setLimitHeaders(reply, verdict);
     if (!verdict.allowed) {
-      options.onRefused?.('api');
+      app.limitRefused('api');
       throw new DomainError('RATE_LIMIT_EXCEEDED', `Too many requests: at most ${verdict.limit} a minute per credential.`, [], verdict.resetSeconds);
     }
   });
