@@ -166,6 +166,8 @@ export function createImportRunner(options: ImportRunnerOptions): ImportRunner {
       wakeAll();
       await loop;
       loop = undefined;
+      // Stopped, not dead: a later runOnce or drain (or start) works again.
+      stopping = new AbortController();
     },
     wake() {
       wakeAll();
