@@ -38,6 +38,10 @@ const LEAST_ROLE: Record<string, Least> = {
   'GET /v1/tenants/{tenant}/users/{id}': 'reader',
   'PATCH /v1/tenants/{tenant}/users/{id}': 'user-manager',
   'DELETE /v1/tenants/{tenant}/users/{id}': 'tenant-admin',
+  'GET /v1/tenants/{tenant}/users/export': 'reader',
+  'POST /v1/tenants/{tenant}/users/{id}/invitation': 'user-manager',
+  /** Who the calling key is: every key may ask about itself. */
+  'GET /v1/session': 'reader',
   'POST /compat/simple/users': 'user-manager',
   'POST /users': 'user-manager',
   'POST /compat/batch/users': 'user-manager',
