@@ -60,8 +60,10 @@ describe.each(DATABASES)('import jobs on %s', (kind) => {
       [12345, 'INVALID_FIELD', 'lockedOut'],
       [50001, 'INVALID_FIELD', ''],
       [77777, 'DUPLICATE_EMAIL', 'email'],
-      [99999, 'UNKNOWN_REFERENCE', 'roles.0'],
+      [99999, 'UNKNOWN_REFERENCE', 'roles'],
     ]);
+    // A role error names the column and, in its message, the value that failed.
+    expect(errors[5].message).toContain('"ghost"');
     expect(errors[0]).toMatchObject({ email: 'not-an-email', message: expect.any(String) });
     expect(errors[1].email).toBeNull();
     const quoted = await t.call('GET', `/v1/tenants/big/users?email=${emailOf(40)}`);
