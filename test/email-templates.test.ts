@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withoutSecret } from '../src/core/email/compose-user-emails.js';
-import { checkTemplate, DEFAULT_TEMPLATES, renderTemplate, type TemplateView } from '../src/core/email/templates.js';
+import { checkTemplate, DEFAULT_TEMPLATES, renderTemplate, withoutPrototype, type TemplateView } from '../src/core/email/templates.js';
 
 const view: TemplateView = {
   user: {
@@ -57,5 +57,26 @@ describe('email templates', () => {
     expect(JSON.stringify(cleaned)).not.toContain('inv_abc');
     expect(cleaned.text).toBe('[invitation code removed after delivery] and [invitation code removed after delivery]');
     expect(withoutSecret({ ...message, secret: null })).toBeUndefined();
+  });
+});
+
+describe('email templates: names that are not variables', () => {
+  it('refuses a variable outside the catalogue ({{tenant}}), naming it, and accepts relative names inside a section', () => {
+    const refused = checkTemplate({ subject: 'Hi {{tenant}}', text: 'Hi {{user.nickname}}', html: '<p>{{user.email}}</p>' });
+    expect(refused.ok).toBe(false);
+    if (refused.ok) return;
+    expect(refused.errors.map((e) => [e.field, e.code])).toEqual([
+      ['subject', 'INVALID_FIELD'],
+      ['text', 'INVALID_FIELD'],
+    ]);
+    expect(refused.errors[0]!.message).toContain('{{tenant}}');
+    expect(checkTemplate({ subject: 'Hi', text: '{{#user}}{{email}}{{/user}}', html: '<p>{{#tenant}}{{name}}{{/tenant}}</p>' }).ok).toBe(true);
+  });
+
+  it('refuses a section that would print a whole object unescaped, and renders an object as nothing rather than failing', () => {
+    const refused = checkTemplate({ subject: 'Hi', text: '{{#tenant}}{{{.}}}{{/tenant}}', html: '<p>x</p>' });
+    expect(refused.ok).toBe(false);
+    const out = renderTemplate({ subject: '{{#user}}{{.}}{{/user}}', text: 'a{{#tenant}}{{.}}{{/tenant}}b', html: '<p>{{#tenant}}{{.}}{{/tenant}}</p>' }, withoutPrototype(view));
+    expect(out).toEqual({ subject: '', text: 'ab', html: '<p></p>' });
   });
 });

@@ -145,6 +145,16 @@ describe.each(DATABASES)('NUL and other bad input on %s', (kind) => {
     expect(logs.join('')).not.toMatch(/request failed/);
   });
 
+  it('refuses a template that names an object or an unknown variable ({{tenant}}) with 400, so creates that send it never fail', async () => {
+    const res = await t.call('PUT', '/v1/tenants/nul/email-templates/welcome', { body: { ...TEMPLATE, subject: 'Welcome to {{tenant}}' } });
+    expect(expectProblem(res, 400, 'INVALID_FIELD').errors).toContainEqual({ field: 'subject', code: 'INVALID_FIELD', message: expect.stringContaining('{{tenant}}') });
+    const sectioned = await t.call('PUT', '/v1/tenants/nul/email-templates/welcome', { body: { ...TEMPLATE, text: '{{#tenant}}{{{.}}}{{/tenant}}' } });
+    expectProblem(sectioned, 400, 'INVALID_FIELD');
+    const created = await t.call('POST', '/v1/tenants/nul/users', { body: { email: 'template-object@example.com', password: 'Correct-Horse-9-Battery' } });
+    expect(created.status, created.text).toBe(201);
+    expect(logs.join('')).not.toMatch(/request failed/);
+  });
+
   it('answers a SCIM search whose attributes are not a list of strings with 400 invalidValue', async () => {
     const scim = scimClient(t, admin.token);
     for (const attributes of [5, null, 'userName', [5], { a: 1 }]) {

@@ -4,7 +4,7 @@ import type { CoreDeps } from '../ports.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { User } from '../users/user.js';
 import type { EmailBatch, EmailKind, EmailTemplate, NewEmailMessage, NewInvitation } from './email.js';
-import { DEFAULT_TEMPLATES, renderTemplate, type TemplateView } from './templates.js';
+import { DEFAULT_TEMPLATES, renderTemplate, withoutPrototype, type TemplateView } from './templates.js';
 
 /** Invitation tokens carry a prefix so that a leaked one is recognisable as such. */
 export const INVITATION_TOKEN_PREFIX = 'inv_';
@@ -18,14 +18,6 @@ export function hashInvitationToken(token: string): string {
 function messageIdDomain(from: string): string {
   const match = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from);
   return match?.[1] ?? 'muster.invalid';
-}
-
-/** Copies plain data into objects without a prototype, so a template can reach nothing but the data. */
-function bare<T>(value: T): T {
-  if (value === null || typeof value !== 'object') return value;
-  const copy = Object.create(null) as Record<string, unknown>;
-  for (const [key, inner] of Object.entries(value)) copy[key] = bare(inner);
-  return copy as T;
 }
 
 /** A user just created, and whether they are invited (no password of their own) or welcomed. */
@@ -89,7 +81,7 @@ export async function prepareUserEmails(deps: Pick<CoreDeps, 'email' | 'clock' |
           view.invitation = { token: secret, acceptUrl, expiresAt, validHours: invitationTtlHours };
         }
         const kind: EmailKind = invite ? 'invitation' : 'welcome';
-        const rendered = renderTemplate(templates[kind], bare(view));
+        const rendered = renderTemplate(templates[kind], withoutPrototype(view));
         const id = deps.ids.uuid();
         const message: NewEmailMessage = {
           id,

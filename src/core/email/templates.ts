@@ -126,7 +126,17 @@ export const DEFAULT_TEMPLATES: Record<EmailKind, EmailTemplate> = {
 
 /** Its own parse cache, so that tenants' templates never mix with another user of mustache. */
 const writer = new Mustache.Writer();
-const noEscape = (value: unknown) => String(value);
+
+/**
+ * A value as a message shows it. Variables name leaves (strings and numbers); a name that
+ * reaches an object (`{{tenant}}`) shows nothing rather than failing: the view's objects have
+ * no prototype, so `String()` of one would throw while the user's create is being written.
+ */
+function shown(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
+}
+const noEscape = shown;
+const escapeHtml = (value: unknown) => Mustache.escape(shown(value));
 
 type Token = [type: string, value: string, start: number, end: number, children?: unknown];
 
@@ -141,21 +151,27 @@ interface TemplateShape {
   partial: boolean;
   unescaped: boolean;
   depth: number;
+  /** Variables used outside any section that are not in TEMPLATE_VARIABLES. */
+  unknown: string[];
 }
+
+const KNOWN_VARIABLES: ReadonlySet<string> = new Set(TEMPLATE_VARIABLES);
 
 /**
  * What a parsed template uses, walked with its own stack so that no nesting can overflow the
  * call stack. Only sections carry children (an array); a partial's fifth slot is its indentation.
  */
 function shapeOf(tokens: Token[]): TemplateShape {
-  const shape: TemplateShape = { partial: false, unescaped: false, depth: 0 };
+  const shape: TemplateShape = { partial: false, unescaped: false, depth: 0, unknown: [] };
   const stack: [Token[], number][] = [[tokens, 0]];
   while (stack.length > 0) {
     const [list, depth] = stack.pop()!;
     shape.depth = Math.max(shape.depth, depth);
-    for (const [type, , , , children] of list) {
+    for (const [type, value, , , children] of list) {
       if (type === '>') shape.partial = true;
       else if (type === '&' || type === '{') shape.unescaped = true;
+      // Inside a section a name may be relative to it; outside, it must be one of the variables.
+      if (depth === 0 && (type === 'name' || type === '&' || type === '{') && !KNOWN_VARIABLES.has(value)) shape.unknown.push(value);
       if (Array.isArray(children)) stack.push([children as Token[], depth + 1]);
     }
   }
@@ -179,12 +195,38 @@ export function checkTemplate(input: unknown): { ok: true; template: EmailTempla
     const shape = shapeOf(tokens);
     if (shape.partial) errors.push(fieldError(part, 'INVALID_FIELD', `${part} may not use partials ({{> name}}).`));
     if (shape.depth > MAX_TEMPLATE_DEPTH) errors.push(fieldError(part, 'INVALID_FIELD', `${part} may not nest sections more than ${MAX_TEMPLATE_DEPTH} deep.`));
+    if (shape.unknown.length > 0) {
+      const names = [...new Set(shape.unknown)].slice(0, 5).map((n) => `{{${n}}}`).join(', ');
+      errors.push(fieldError(part, 'INVALID_FIELD', `${part} uses ${names}, which is not a template variable; use one of: ${TEMPLATE_VARIABLES.join(', ')}.`));
+    }
     if (part === 'html' && shape.unescaped) {
       errors.push(fieldError(part, 'INVALID_FIELD', 'html may not use unescaped variables ({{{x}}} or {{& x}}); use {{x}}, which escapes HTML.'));
     }
   }
+  if (errors.length === 0) {
+    // The last word: it renders, with the view shaped as at send time (objects without a prototype).
+    try {
+      renderTemplate(template, SAMPLE_VIEW);
+    } catch (error) {
+      errors.push(fieldError('html', 'INVALID_FIELD', `The template cannot be rendered: ${(error as Error).message}`));
+    }
+  }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, template };
 }
+
+/** Copies plain data into objects without a prototype, so a template can reach nothing but the data. */
+export function withoutPrototype<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const [key, inner] of Object.entries(value)) copy[key] = withoutPrototype(inner);
+  return copy as T;
+}
+
+const SAMPLE_VIEW: TemplateView = withoutPrototype({
+  user: { id: 'sample', number: 1, userName: 'sample', email: 'sample@example.com', givenName: 'S', familyName: 'Ample', displayName: 'S Ample', phoneNumber: '' },
+  tenant: { id: 'sample', name: 'Sample' },
+  invitation: { token: 'sample', acceptUrl: 'https://example.com/accept', expiresAt: '2030-01-01T00:00:00.000Z', validHours: 72 },
+});
 
 /** A subject is one header line: control characters and line breaks become spaces. */
 function oneLine(value: string): string {
@@ -196,6 +238,6 @@ export function renderTemplate(template: EmailTemplate, view: TemplateView): Ema
   return {
     subject: oneLine(writer.render(template.subject, view, undefined, { escape: noEscape })),
     text: writer.render(template.text, view, undefined, { escape: noEscape }),
-    html: writer.render(template.html, view),
+    html: writer.render(template.html, view, undefined, { escape: escapeHtml }),
   };
 }
