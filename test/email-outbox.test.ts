@@ -249,9 +249,21 @@ describe.each(DATABASES)('email outbox on %s', (kind) => {
   });
 
   it('gives a template no way to reach beyond the data it is given', async () => {
-    await t.call('PUT', '/v1/tenants/acme/email-templates/invitation', {
+    // Named outright, a property of the objects' prototypes is not a variable: refused when stored.
+    const refused = await t.call('PUT', '/v1/tenants/acme/email-templates/invitation', {
       body: { subject: '[{{user.constructor}}]', text: '[{{user.constructor.name}}][{{tenant.__proto__}}][{{user.hasOwnProperty}}]', html: '<p>{{user.toString}}</p>' },
     });
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('INVALID_FIELD');
+    // Inside a section names are relative and cannot be checked against the list: they reach nothing either.
+    const stored = await t.call('PUT', '/v1/tenants/acme/email-templates/invitation', {
+      body: {
+        subject: '[{{#user}}{{constructor}}{{/user}}]',
+        text: '[{{#user}}{{constructor.name}}{{/user}}][{{#tenant}}{{__proto__}}{{/tenant}}][{{#user}}{{hasOwnProperty}}{{/user}}]',
+        html: '<p>{{#user}}{{toString}}{{/user}}</p>',
+      },
+    });
+    expect(stored.status, stored.text).toBe(201);
     const res = await t.call('POST', '/v1/tenants/acme/users', { body: { email: 'proto@example.com' } });
     const [message] = await messagesOf(res.body.id);
     expect(message.subject).toBe('[]');
