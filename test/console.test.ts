@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserUrl, launchBrowser } from './helpers/browser.js';
+import { browserUrl, launchBrowser, screenshotDir } from './helpers/browser.js';
 import { startServerProcess, type ServerProcess } from './helpers/server-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUILT = join(ROOT, 'dist', 'console', 'index.html');
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+const SHOTS = screenshotDir();
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** Polls until the assertion holds: generous, since the machine running the suite may be busy. */
@@ -359,7 +359,9 @@ describe('Muster Console', () => {
       await signIn(page, tenantAdminToken);
       await page.getByRole('link', { name: 'Imports' }).click();
       await page.getByLabel('File to import (CSV, NDJSON or JSON)').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n') + '\n') });
-      await page.getByRole('combobox', { name: 'When an email or user name is taken' }).selectOption('skip');
+      const taken = page.getByRole('combobox', { name: 'When an email or user name is taken' });
+      expect(await taken.locator('option').evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value))).toEqual(['fail', 'skip', 'update']);
+      await taken.selectOption('skip');
       await checkPage(session, 'imports');
       await page.getByRole('button', { name: 'Start import' }).click();
       await page.getByRole('heading', { name: /^Import imp_/ }).waitFor();

@@ -4,12 +4,13 @@
  * from another host, and say Muster. It also takes the README's screenshots.
  */
 import { mkdirSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserUrl, launchBrowser } from './helpers/browser.js';
+import { browserUrl, launchBrowser, screenshotDir } from './helpers/browser.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
-const SCREENSHOTS = new URL('../docs/screenshots/', import.meta.url);
+const SCREENSHOTS = pathToFileURL(`${screenshotDir()}/`);
 
 describe('/docs in a browser, on a non-loopback address', () => {
   let t: TestApp;

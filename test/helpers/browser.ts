@@ -5,7 +5,10 @@
  * non-loopback address: a CSP or a link that only works on localhost fails here as it would
  * for a user.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM = process.env.MUSTER_CHROMIUM ?? '/usr/bin/chromium';
@@ -38,4 +41,21 @@ export function browserUrl(baseUrl: string, path = '/'): string {
   const url = new URL(path, baseUrl);
   url.hostname = TEST_HOST;
   return url.toString();
+}
+
+let shotsDir: string | undefined;
+
+/**
+ * Where the browser tests save their screenshots: the README's `docs/screenshots/` when
+ * `MUSTER_SCREENSHOTS=1` (`npm run screenshots`), otherwise a temporary directory, so that an
+ * ordinary test run takes the same pictures without changing the checkout.
+ */
+export function screenshotDir(): string {
+  if (shotsDir) return shotsDir;
+  shotsDir =
+    process.env.MUSTER_SCREENSHOTS === '1'
+      ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+      : mkdtempSync(join(tmpdir(), 'muster-shots-'));
+  mkdirSync(shotsDir, { recursive: true });
+  return shotsDir;
 }

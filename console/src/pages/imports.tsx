@@ -25,7 +25,7 @@ const jobColumns = [
   jobColumn.accessor('total', { header: 'Rows' }),
   jobColumn.accessor('created', { header: 'Created' }),
   jobColumn.accessor('failed', { header: 'Failed' }),
-  jobColumn.accessor((j) => (j.options.dryRun ? 'dry run' : j.options.onConflict === 'skip' ? 'skip taken' : 'fail on taken'), { id: 'options', header: 'Options' }),
+  jobColumn.accessor((j) => (j.options.dryRun ? 'dry run' : j.options.onConflict === 'skip' ? 'skip taken' : j.options.onConflict === 'update' ? 'update taken' : 'fail on taken'), { id: 'options', header: 'Options' }),
   jobColumn.accessor('createdAt', { header: 'Started', cell: (c) => formatTime(c.getValue()) }),
 ];
 
@@ -38,7 +38,7 @@ export function ImportsPage() {
   const [dragging, setDragging] = useState(false);
   const [notify, setNotify] = useState(false);
   const [dryRun, setDryRun] = useState(false);
-  const [onConflict, setOnConflict] = useState<'fail' | 'skip'>('fail');
+  const [onConflict, setOnConflict] = useState<'fail' | 'skip' | 'update'>('fail');
 
   const jobs = useQuery({
     queryKey: ['imports', tenant],
@@ -120,10 +120,11 @@ export function ImportsPage() {
             <Select
               label="When an email or user name is taken"
               value={onConflict}
-              onChange={(e) => setOnConflict(e.target.value as 'fail' | 'skip')}
+              onChange={(e) => setOnConflict(e.target.value as 'fail' | 'skip' | 'update')}
               options={[
                 { value: 'fail', label: 'Report the row as failed' },
                 { value: 'skip', label: 'Skip the row' },
+                { value: 'update', label: 'Update the existing user from the row' },
               ]}
             />
           </fieldset>
