@@ -6,6 +6,10 @@
  * build settings), so an edit, a new file, a deleted file or a `git checkout` all count as a
  * change. Uses only Node's own modules: it also runs on a production install (no TypeScript),
  * where an up-to-date build is all it needs.
+ *
+ * `--install` (npm's `prepare`, run by `npm install` and `npm ci`): build right after the
+ * install, so that the first `npm start` starts at once; on an install without the build tools
+ * (`--omit=dev`) it says so and leaves the install to succeed.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -45,7 +49,13 @@ const current = fingerprint();
 const built = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : '';
 if (built === current && existsSync(join(root, 'dist', 'server.js'))) process.exit(0);
 
+const duringInstall = process.argv.includes('--install');
+
 if (!existsSync(join(root, 'node_modules', '.bin', 'tsc'))) {
+  if (duringInstall) {
+    console.error('No build tools in this install (--omit=dev): not building. Run the build made elsewhere with `npm run serve`.');
+    process.exit(0);
+  }
   console.error(
     existsSync(join(root, 'dist', 'server.js'))
       ? 'The sources changed since dist/ was built, and this install has no build tools (npm prune --omit=dev). Build on a machine with the dev dependencies (npm ci && npm run build) and copy dist/, or run the existing build as it is with `npm run serve`.'
@@ -54,7 +64,13 @@ if (!existsSync(join(root, 'node_modules', '.bin', 'tsc'))) {
   process.exit(1);
 }
 
-console.error(built === '' ? 'Building Muster (first start only; later starts skip this while the sources are unchanged)…' : 'Sources changed since the last build: rebuilding…');
+console.error(
+  duringInstall
+    ? 'Building Muster once after the install, so that npm start starts at once…'
+    : built === ''
+      ? 'Building Muster (first start only; later starts skip this while the sources are unchanged)…'
+      : 'Sources changed since the last build: rebuilding…',
+);
 const result = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
 if (result.status !== 0) process.exit(result.status ?? 1);
 mkdirSync(dirname(stampFile), { recursive: true });
