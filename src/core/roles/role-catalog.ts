@@ -24,18 +24,25 @@ const namePattern = new RegExp(ROLE_NAME_PATTERN);
 type Deps = { catalogs: CatalogStore; tenants: TenantStore; clock: Clock; ids: Ids };
 
 /**
- * Creates or replaces a role; `created` tells which. Only a global admin creates a role with
- * `admin: true` or sets or clears the flag of an existing one (ADMIN_ROLE_FORBIDDEN); a
- * replacement without `admin` clears it. A change of the flag gives every holder a new
- * revision. Each creation or change is audited.
+ * A role as it would be stored new, from its name and body as a client sent them: the tenant
+ * must allow the actor to write catalogs, the name must match ROLE_NAME_PATTERN and the body
+ * RoleBodySchema. Who may then store it is the privilege rule's question, not this one's.
  */
-export async function putRole(deps: Deps, actor: Actor, tenantId: string, name: string, input: unknown): Promise<{ role: Role; created: boolean }> {
+export async function newRole(
+  deps: { tenants: TenantStore; clock: Clock; ids: Ids },
+  actor: Actor,
+  tenantId: string,
+  name: string,
+  input: unknown,
+): Promise<Role> {
   await loadTenant(deps.tenants, actor, 'catalog:write', tenantId);
-  if (!namePattern.test(name)) throw invalidInput([{ field: 'name', code: 'INVALID_FIELD', message: `Role names must match ${ROLE_NAME_PATTERN}.` }]);
+  if (!namePattern.test(name)) {
+    throw invalidInput([{ field: 'name', code: 'INVALID_FIELD', message: `Role names must match ${ROLE_NAME_PATTERN}: letters, digits, spaces and _ . : - (at most 100).` }]);
+  }
   const checked = validateRoleBody(input ?? {});
   if (!checked.ok) throw invalidInput(checked.errors);
   const now = deps.clock.now().toISOString();
-  const role: Role = {
+  return {
     tenantId,
     id: deps.ids.uuid(),
     name,
@@ -46,6 +53,17 @@ export async function putRole(deps: Deps, actor: Actor, tenantId: string, name: 
     createdAt: now,
     updatedAt: now,
   };
+}
+
+/**
+ * Creates or replaces a role; `created` tells which. Only a global admin creates a role with
+ * `admin: true` or sets or clears the flag of an existing one (ADMIN_ROLE_FORBIDDEN); a
+ * replacement without `admin` clears it. A change of the flag gives every holder a new
+ * revision. Each creation or change is audited.
+ */
+export async function putRole(deps: Deps, actor: Actor, tenantId: string, name: string, input: unknown): Promise<{ role: Role; created: boolean }> {
+  const role = await newRole(deps, actor, tenantId, name, input);
+  const now = role.createdAt;
   const created = await deps.catalogs.putRole(role, (before) => {
     assertPermitted(checkRoleChange(actor, before, role));
     // The role's id names it in the audit log, as it outlives a rename; the name is in the detail.
