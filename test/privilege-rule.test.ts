@@ -347,6 +347,22 @@ describe.each(DATABASES)('the privilege rule on %s', (kind) => {
         expect(await verifies(ceo.email, PASSWORD)).toBe(true);
       });
     }
+
+    it('reports in a dry run under onConflict=update the change of an administrator that the live run would refuse, and changes nothing', async () => {
+      const ceo = await administrator();
+      const before = await read(ceo.id);
+      const csv = ['email,password', `${ceo.email},${ATTACKER_PASSWORD}`].join('\n');
+      const accepted = await upload(t.baseUrl, 'acme', `${csv}\n`, { token: tenantAdmin.token, query: '?notify=false&onConflict=update&dryRun=true' });
+      expect(accepted.status, accepted.text).toBe(202);
+      const location = accepted.headers.get('location')!;
+      await runner.drain();
+      const job = (await t.call('GET', location, { token: tenantAdmin.token })).body;
+      expect(job).toMatchObject({ state: 'completed', created: 0, updated: 0, failed: 1 });
+      const errors = await errorLines(t.baseUrl, location, tenantAdmin.token);
+      expect(errors.map((e) => [e.row, e.code])).toEqual([[1, 'ADMIN_ROLE_FORBIDDEN']]);
+      expect((await read(ceo.id)).etag).toBe(before.etag);
+      expect(await verifies(ceo.email, PASSWORD)).toBe(true);
+    });
   });
 
   describe('API keys', () => {

@@ -91,12 +91,8 @@ export async function updateExistingUsers(deps: CoreDeps, tenantId: string, acto
     for (let attempt = 0; ; attempt++) {
       const user = await existingUser(deps, tenantId, draft);
       if (!user) break;
-      if (dryRun) {
-        outcomes.push({ index, status: 'updated', errors: [] });
-        break;
-      }
       try {
-        await updateUser(deps, tenantId, actor, user.id, user.revision, planned.patch);
+        await updateUser(deps, tenantId, actor, user.id, user.revision, planned.patch, { dryRun });
         outcomes.push({ index, status: 'updated', errors: [] });
         break;
       } catch (error) {

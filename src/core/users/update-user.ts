@@ -73,6 +73,8 @@ function changedFields(current: User, patch: UserPatch, draft: CheckedDraft): st
  * (ADMIN_ROLE_FORBIDDEN otherwise). A new email, a password set or a lock-out revokes the
  * user's pending invitations and cancels the unsent messages that carry one (and, for a new
  * email, every unsent message to the old address), in the transaction of the change.
+ * `dryRun` runs every check (the privilege rule included) and writes nothing; only a clash
+ * with another user's email or user name is left to the write to find.
  */
 export async function updateUser(
   deps: CoreDeps,
@@ -81,6 +83,7 @@ export async function updateUser(
   id: string,
   expectedRevision: number | 'any' | undefined,
   input: unknown,
+  options: { dryRun?: boolean } = {},
 ): Promise<User> {
   const tenant = await loadTenant(deps.tenants, actor, 'users:write', tenantId);
   if (expectedRevision === undefined) {
@@ -123,6 +126,8 @@ export async function updateUser(
     { roles: patch.roles ? draft.roles.filter((role) => !current.roles.includes(role)) : [], access: patch.access ? draft.access : {} },
   ]);
   if (problems.length > 0) throw invalid(problems);
+  // A dry run stops here, every check but the unique indexes done: the user as it stands.
+  if (options.dryRun) return current;
 
   const change: UserChange = { updatedAt: deps.clock.now().toISOString() };
   if (patch.userName !== undefined) Object.assign(change, { userName: draft.userName, userNameKey: draft.userNameKey });
