@@ -119,15 +119,28 @@ describe.each(DATABASES)('a fault in one grouped create on %s', (kind) => {
   }
 
   it('creates the users grouped with one whose insert the database refuses, and fails only that one', async () => {
-    await createTenant(t, { id: 'fk-fault' });
-    const guilty = 'guilty@fk.example.com';
-    faults.foreignKey.add(guilty);
-    const neighbours = ['ada@fk.example.com', 'bob@fk.example.com', 'cy@fk.example.com', 'di@fk.example.com'];
-    const [first, ...answers] = await grouped('fk-fault', { body: { email: 'first@fk.example.com' } }, [
-      ...neighbours.slice(0, 2).map((email) => ({ path: '/users', options: { body: { email } } })),
-      { path: '/users', options: { body: { email: guilty } } },
-      ...neighbours.slice(2).map((email) => ({ path: '/users', options: { body: { email } } })),
-    ]);
+    // The requests are held until they have all queued, but whether the server puts them in one
+    // group is still its scheduler's call: on a busy machine a round may form two groups, which
+    // proves nothing either way. Such a round is run again, in a tenant of its own, up to five times.
+    let round = 0;
+    let tenant = '';
+    let guilty = '';
+    let neighbours: string[] = [];
+    let first: Awaited<ReturnType<typeof grouped>>[number] | undefined;
+    let answers: Awaited<ReturnType<typeof grouped>> = [];
+    do {
+      round++;
+      tenant = round === 1 ? 'fk-fault' : `fk-fault-${round}`;
+      await createTenant(t, { id: tenant });
+      guilty = `guilty${round}@fk.example.com`;
+      faults.foreignKey.add(guilty);
+      neighbours = ['ada', 'bob', 'cy', 'di'].map((name) => `${name}${round}@fk.example.com`);
+      [first, ...answers] = await grouped(tenant, { body: { email: `first${round}@fk.example.com` } }, [
+        ...neighbours.slice(0, 2).map((email) => ({ path: '/users', options: { body: { email } } })),
+        { path: '/users', options: { body: { email: guilty } } },
+        ...neighbours.slice(2).map((email) => ({ path: '/users', options: { body: { email } } })),
+      ]);
+    } while (attemptsWith(guilty, ...neighbours).length === 0 && round < 5);
 
     // They really were written together once, and that transaction failed.
     expect(attemptsWith(guilty, ...neighbours)).toHaveLength(1);
@@ -140,28 +153,37 @@ describe.each(DATABASES)('a fault in one grouped create on %s', (kind) => {
     expect(JSON.stringify(problem)).not.toMatch(/foreign|constraint|Role Deleted/i);
 
     for (const email of neighbours) {
-      const [user] = await usersWithEmail(t, 'fk-fault', email);
+      const [user] = await usersWithEmail(t, tenant, email);
       expect(user?.email).toBe(email);
     }
-    expect(await usersWithEmail(t, 'fk-fault', guilty)).toEqual([]);
+    expect(await usersWithEmail(t, tenant, guilty)).toEqual([]);
     // Each user kept is counted once, and has the audit event of its creation.
-    expect((await t.call('GET', '/v1/tenants/fk-fault')).body.seatsUsed).toBe(5);
-    const audit = await db.kysely.selectFrom('audit_events').select(['resource_id']).where('tenant_id', '=', 'fk-fault').where('action', '=', 'user.created').execute();
+    expect((await t.call('GET', `/v1/tenants/${tenant}`)).body.seatsUsed).toBe(5);
+    const audit = await db.kysely.selectFrom('audit_events').select(['resource_id']).where('tenant_id', '=', tenant).where('action', '=', 'user.created').execute();
     expect(audit).toHaveLength(5);
   });
 
   it('keeps each neighbour batch\'s report exact when one grouped create fails while its message is written', async () => {
-    await createTenant(t, { id: 'mail-fault' });
-    const taken = await t.call('POST', '/v1/tenants/mail-fault/users', { body: { email: 'taken@mail.example.com' } });
-    expect(taken.status, taken.text).toBe(201);
+    // As above, a round the server split into two groups proves nothing and is run again.
+    let round = 0;
+    let tenant = '';
+    let answers: Awaited<ReturnType<typeof grouped>> = [];
     const guilty = 'guilty@mail.example.com';
     faults.outbox.add(guilty);
-    const batch = { users: [{ email: 'one@mail.example.com' }, { email: 'taken@mail.example.com' }, { email: 'two@mail.example.com' }] };
-    const [first, report, fault, single] = await grouped('mail-fault', { body: { email: 'first@mail.example.com' } }, [
-      { path: '/users/batch', options: { body: batch } },
-      { path: '/users', options: { body: { email: guilty } } },
-      { path: '/users', options: { body: { email: 'three@mail.example.com' } } },
-    ]);
+    do {
+      round++;
+      tenant = round === 1 ? 'mail-fault' : `mail-fault-${round}`;
+      await createTenant(t, { id: tenant });
+      const taken = await t.call('POST', `/v1/tenants/${tenant}/users`, { body: { email: 'taken@mail.example.com' } });
+      expect(taken.status, taken.text).toBe(201);
+      const batch = { users: [{ email: 'one@mail.example.com' }, { email: 'taken@mail.example.com' }, { email: 'two@mail.example.com' }] };
+      answers = await grouped(tenant, { body: { email: 'first@mail.example.com' } }, [
+        { path: '/users/batch', options: { body: batch } },
+        { path: '/users', options: { body: { email: guilty } } },
+        { path: '/users', options: { body: { email: 'three@mail.example.com' } } },
+      ]);
+    } while (faults.attempts.slice(-8).filter((a) => [guilty, 'one@mail.example.com', 'three@mail.example.com'].every((e) => a.includes(e))).length === 0 && round < 5);
+    const [first, report, fault, single] = answers;
 
     expect(attemptsWith(guilty, 'one@mail.example.com', 'three@mail.example.com')).toHaveLength(1);
     expect(first!.status, first!.text).toBe(201);
@@ -175,10 +197,10 @@ describe.each(DATABASES)('a fault in one grouped create on %s', (kind) => {
     expect(report!.body.results[1].error.code).toBe('DUPLICATE_EMAIL');
     expect(report!.body.results[1].error.errors).toHaveLength(1);
 
-    expect(await usersWithEmail(t, 'mail-fault', guilty)).toEqual([]);
-    expect((await t.call('GET', '/v1/tenants/mail-fault')).body.seatsUsed).toBe(5);
+    expect(await usersWithEmail(t, tenant, guilty)).toEqual([]);
+    expect((await t.call('GET', `/v1/tenants/${tenant}`)).body.seatsUsed).toBe(5);
     // The users kept have their invitations in the outbox; the failed one has none.
-    const outbox = await db.kysely.selectFrom('email_messages').select(['to_address']).where('tenant_id', '=', 'mail-fault').execute();
+    const outbox = await db.kysely.selectFrom('email_messages').select(['to_address']).where('tenant_id', '=', tenant).execute();
     const recipients = outbox.map((m) => m.to_address).sort();
     expect(recipients).toEqual(['first@mail.example.com', 'one@mail.example.com', 'taken@mail.example.com', 'three@mail.example.com', 'two@mail.example.com']);
   });
