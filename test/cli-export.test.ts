@@ -2,37 +2,15 @@
  * `muster export` and a completed `muster import` run again, end to end: the command line
  * against a server process on a real SQLite file and on the test run's PostgreSQL.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DATABASES, type TestDatabase } from './helpers/databases.js';
-import { REPO, SERVER_ADMIN_TOKEN, startServerProcess, type ServerProcess } from './helpers/import-server.js';
+import { SERVER_ADMIN_TOKEN, startServerProcess, type ServerProcess } from './helpers/import-server.js';
+import { muster } from './helpers/cli.js';
 import { call } from './helpers/test-app.js';
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `muster ARGS` from the TypeScript entry point, as the built bin would run. */
-function muster(args: string[], env: Record<string, string>, cwd: string): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href, join(REPO, 'src/cli/index.ts'), ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe.each(DATABASES)('muster export and a repeated muster import on %s', (kind) => {
   const dir = mkdtempSync(join(tmpdir(), 'muster-cli-export-'));

@@ -1,37 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, SERVER_ADMIN_TOKEN, startServerProcess, type ServerProcess } from './helpers/import-server.js';
+import { SERVER_ADMIN_TOKEN, startServerProcess, type ServerProcess } from './helpers/import-server.js';
+import { muster } from './helpers/cli.js';
 import { call } from './helpers/test-app.js';
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `muster ARGS` (the TypeScript entry point, as the built bin would run) and collects what it printed. */
-function muster(args: string[], env: Record<string, string>, cwd: string, onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
-  return new Promise((resolve) => {
-    // tsx by absolute path: the command runs in another directory.
-    const child = spawn(process.execPath, ['--import', pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href, join(REPO, 'src/cli/index.ts'), ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      onStderr?.(stderr, child);
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('the muster command line against a running server', () => {
   const dir = mkdtempSync(join(tmpdir(), 'muster-cli-'));

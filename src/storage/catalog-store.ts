@@ -148,17 +148,8 @@ export function createCatalogStore(db: Db): CatalogStore {
             .where('id', '=', id)
             .execute();
           if (renamed) {
-            // Each holder now reads differently (its roles): a new revision, as any change of its roles gives.
-            const holders = trx.selectFrom('user_roles').select('user_id').where('tenant_id', '=', tenantId).where('role_name', '=', change.name!);
-            const bumped = await trx
-              .updateTable('users')
-              .set((eb) => ({ revision: eb('revision', '+', 1), updated_at: at }))
-              .where('tenant_id', '=', tenantId)
-              .where('id', 'in', holders)
-              .executeTakeFirst();
-            if (Number(bumped.numUpdatedRows) > 0) {
-              await trx.updateTable('tenants').set((eb) => ({ users_revision: eb('users_revision', '+', 1) })).where('id', '=', tenantId).execute();
-            }
+            // Each holder now reads differently (its roles).
+            await bumpHolders(trx, tenantId, change.name!, at);
           }
           if (audit) await insertAuditEvents(trx, [audit]);
           const row = await trx.selectFrom('roles').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirstOrThrow();

@@ -28,7 +28,8 @@ import { invalidFilter, normalisePath, parseScimFilter } from './filter.js';
 import { ScimProtocolError } from './map-error.js';
 import { applyPatch, patchOperations, type PatchOperation } from './patch.js';
 import { project, projectionOf, wantsAttribute, type Projection } from './projection.js';
-import { CORE_GROUP, LIST_RESPONSE, NotModified, ListQuerySchema, listResponseSchema, PatchRequestSchema, ProjectionQuerySchema, ScimErrorResponses, ScimGroupSchema, SEARCH_REQUEST, SearchRequestSchema } from './schemas.js';
+import { parseSearchRequest } from './search-request.js';
+import { CORE_GROUP, LIST_RESPONSE, NotModified, ListQuerySchema, listResponseSchema, PatchRequestSchema, ProjectionQuerySchema, ScimErrorResponses, ScimGroupSchema, SearchRequestSchema } from './schemas.js';
 import type { ScimScope } from './index.js';
 import { attribute, type ScimResource } from './user-mapping.js';
 import { groupVersion, matchesVersion, notModified, parseIfMatch, type IfMatch } from './versions.js';
@@ -331,18 +332,7 @@ export function groupRoutes(app: ScimScope, core: CoreDeps): void {
   app.post('/Groups/.search', {
     schema: { tags, summary: 'Search groups with a SearchRequest body (SCIM)', body: SearchRequestSchema, response: { 200: listResponseSchema(ScimGroupSchema), ...GroupResponses } },
     handler: async (request, reply) => {
-      const body = request.body as Record<string, unknown> | null;
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ScimProtocolError('MALFORMED_JSON', 'invalidSyntax', 'The body must be a SearchRequest object.');
-      const schemas = body.schemas;
-      if (schemas !== undefined && !(Array.isArray(schemas) && schemas.includes(SEARCH_REQUEST))) {
-        throw new ScimProtocolError('INVALID_FIELD', 'invalidSyntax', `A search body names the schema ${SEARCH_REQUEST}.`);
-      }
-      const list = (value: unknown, field: string) => {
-        if (value === undefined || value === null) return undefined;
-        if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw invalidValue(field, `${field} must be a list of attribute names.`);
-        return value as string[];
-      };
-      const projection = projectionOf(list(body.attributes, 'attributes'), list(body.excludedAttributes, 'excludedAttributes'));
+      const { body, projection } = parseSearchRequest(request.body);
       return reply.code(200).send(await searchScimGroups(contextOf(request, core), body, projection));
     },
   });

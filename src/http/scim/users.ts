@@ -18,8 +18,9 @@ import { userFilterFromScim, userSortFromScim } from './filter.js';
 import { ScimProtocolError } from './map-error.js';
 import { applyPatch, patchOperations } from './patch.js';
 import { project, projectionOf, type Projection } from './projection.js';
+import { parseSearchRequest } from './search-request.js';
 import { attribute, changeFromScim, draftFromScim, scimUserFields, toScimUser, unknownUserAttributes, type ScimResource } from './user-mapping.js';
-import { LIST_RESPONSE, ListQuerySchema, NotModified, ScimErrorResponses, listResponseSchema, PatchRequestSchema, ProjectionQuerySchema, ScimUserSchema, SearchRequestSchema, SEARCH_REQUEST } from './schemas.js';
+import { LIST_RESPONSE, ListQuerySchema, NotModified, ScimErrorResponses, listResponseSchema, PatchRequestSchema, ProjectionQuerySchema, ScimUserSchema, SearchRequestSchema } from './schemas.js';
 import type { ScimScope } from './index.js';
 import { matchesVersion, notModified, parseIfMatch, userVersion, type IfMatch } from './versions.js';
 
@@ -217,20 +218,7 @@ export function userRoutes(app: ScimScope, core: CoreDeps): void {
   app.post('/Users/.search', {
     schema: { tags, summary: 'Search users with a SearchRequest body (SCIM)', body: SearchRequestSchema, response: { 200: ListResponse, ...UserResponses } },
     handler: async (request, reply) => {
-      const body = request.body as Record<string, unknown> | null;
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ScimProtocolError('MALFORMED_JSON', 'invalidSyntax', 'The body must be a SearchRequest object.');
-      const schemas = body.schemas;
-      if (schemas !== undefined && !(Array.isArray(schemas) && schemas.includes(SEARCH_REQUEST))) {
-        throw new ScimProtocolError('INVALID_FIELD', 'invalidSyntax', `A search body names the schema ${SEARCH_REQUEST}.`);
-      }
-      // RFC 7644 §3.4.3: each is a list of attribute names when present.
-      for (const name of ['attributes', 'excludedAttributes'] as const) {
-        const value = body[name];
-        if (value !== undefined && !(Array.isArray(value) && value.every((item) => typeof item === 'string'))) {
-          throw new ScimProtocolError('INVALID_FIELD', 'invalidValue', `${name} must be a list of attribute names.`, [fieldError(name, 'INVALID_FIELD', `${name} must be a list of attribute names.`)]);
-        }
-      }
-      const projection = projectionOf(body.attributes as string[] | undefined, body.excludedAttributes as string[] | undefined);
+      const { body, projection } = parseSearchRequest(request.body);
       return reply.code(200).send(await searchScimUsers(contextOf(request, core), body, projection));
     },
   });
