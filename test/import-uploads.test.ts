@@ -167,4 +167,23 @@ describe.each(DATABASES)('staged rows as the runner reads them on %s', (kind) =>
     for (let n = 1; n <= 5; n++) expect((await t.call('GET', `/v1/tenants/default/users?email=straddle-${n}@example.com`)).body.users).toHaveLength(1);
     expect(await t.db.kysely.selectFrom('import_row_blocks').select('first_row').where('job_id', '=', 'imp_straddle').execute()).toEqual([]);
   });
+
+  it('stages a batch of very long rows as several blocks, and runs them as one chunk', async () => {
+    await begin('imp_long_rows');
+    // Five rows of about 1.5 MB each: more than one block holds.
+    const rows = Array.from({ length: 5 }, (_, i) => ({ row: i + 1, draft: { email: `long-${i + 1}@example.com`, department: 'd'.repeat(1_500_000) } }));
+    await t.core.imports.stageRows('imp_long_rows', rows, lease());
+    const blocks = await t.db.kysely.selectFrom('import_row_blocks').select(['first_row', 'last_row']).where('job_id', '=', 'imp_long_rows').orderBy('first_row').execute();
+    expect(blocks.length).toBeGreaterThan(1);
+    expect(Number(blocks[0]!.first_row)).toBe(1);
+    expect(Number(blocks.at(-1)!.last_row)).toBe(5);
+    await t.core.imports.finishUpload('imp_long_rows', 5, 'digest', 1000, new Date().toISOString());
+    await createImportRunner({ deps: t.core }).drain();
+
+    // Each row is read back whole: its overlong department is what fails it.
+    const location = '/v1/tenants/default/imports/imp_long_rows';
+    expect(await waitForJob(t.baseUrl, location)).toMatchObject({ state: 'completed', total: 5, processed: 5, failed: 5 });
+    expect((await errorLines(t.baseUrl, location)).map((e) => [e.row, e.field])).toEqual([1, 2, 3, 4, 5].map((row) => [row, 'department']));
+    expect(await t.db.kysely.selectFrom('import_row_blocks').select('first_row').where('job_id', '=', 'imp_long_rows').execute()).toEqual([]);
+  });
 });

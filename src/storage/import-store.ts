@@ -75,20 +75,50 @@ const stagedByRow = new WeakSet<ClaimedChunk>();
 const BLOCKS_PER_DELETE = 4;
 
 /**
- * One staged block: the batch's rows as one JSON array of StagedRow, sealed whole (one cipher
- * call) when any of its rows carries a password.
+ * Characters of one staged block at most: a batch of very long rows (up to MAX_ROW_BYTES each)
+ * is split into several blocks, so that no block is a string too long to build or to store.
  */
-function encodeBlock(key: Buffer | undefined, rows: readonly StagedRow[]): string {
+const MAX_BLOCK_CHARS = 4 * 1024 * 1024;
+
+interface StagedBlock {
+  firstRow: number;
+  lastRow: number;
+  data: string;
+}
+
+/**
+ * A batch of staged rows as blocks: each block a JSON array of StagedRow, sealed whole (one
+ * cipher call) when any of its rows carries a password. A batch makes one block unless its
+ * rows are very long.
+ */
+function encodeBlocks(key: Buffer | undefined, rows: readonly StagedRow[]): StagedBlock[] {
+  const blocks: StagedBlock[] = [];
+  let parts: string[] = [];
+  let chars = 0;
   let secret = false;
-  const stored = rows.map((r) => {
-    if ('draft' in r) {
-      if (!secret && hasSecrets(r.draft)) secret = true;
-      if (r.draft === undefined) return { ...r, draft: null };
+  let firstRow = 0;
+  const flush = (lastRow: number) => {
+    const json = `[${parts.join(',')}]`;
+    blocks.push({ firstRow, lastRow, data: key && secret ? seal(key, json) : json });
+    parts = [];
+    chars = 0;
+    secret = false;
+  };
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    let stored: StagedRow = row;
+    if ('draft' in row) {
+      if (hasSecrets(row.draft)) secret = true;
+      if (row.draft === undefined) stored = { ...row, draft: null };
     }
-    return r;
-  });
-  const json = JSON.stringify(stored);
-  return key && secret ? seal(key, json) : json;
+    const json = JSON.stringify(stored);
+    if (parts.length > 0 && chars + json.length > MAX_BLOCK_CHARS) flush(rows[i - 1]!.row);
+    if (parts.length === 0) firstRow = row.row;
+    parts.push(json);
+    chars += json.length + 1;
+  }
+  if (parts.length > 0) flush(rows[rows.length - 1]!.row);
+  return blocks;
 }
 
 function decodeBlock(key: Buffer | undefined, jobId: string, data: string): StagedRow[] {
@@ -238,11 +268,12 @@ export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
       // The batch is one block: one row to write now, to read when its chunk runs, and to delete
       // when the chunk commits. A CSV row keeps its cells as uploaded (no password cells) for the
       // errors report; a JSON row is its own source.
-      const data = encodeBlock(key, rows);
-      const bytes = 16 * rows.length + data.length;
+      const blocks = encodeBlocks(key, rows);
+      let bytes = 16 * rows.length;
+      for (const block of blocks) bytes += block.data.length;
       await db
         .write(async (trx) => {
-          await trx.insertInto('import_row_blocks').values({ job_id: jobId, first_row: rows[0]!.row, last_row: rows[rows.length - 1]!.row, data }).execute();
+          for (const block of blocks) await trx.insertInto('import_row_blocks').values({ job_id: jobId, first_row: block.firstRow, last_row: block.lastRow, data: block.data }).execute();
           await trx.updateTable('import_jobs').set({ upload_lease_until: leaseUntil, staged_bytes: sql`staged_bytes + ${bytes}` }).where('id', '=', jobId).execute();
         })
         .catch((error: unknown) => {
