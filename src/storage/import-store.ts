@@ -71,8 +71,8 @@ function toJob(row: Selectable<ImportJobsTable>): ImportJob {
 /** Chunks claimed from a job staged row by row in `import_rows` (before migration 0012). */
 const stagedByRow = new WeakSet<ClaimedChunk>();
 
-/** Staged blocks deleted per statement when an upload or a job's staging is cleared: each block holds up to a chunk of rows. */
-const BLOCKS_PER_DELETE = 4;
+/** Staged blocks deleted per statement when a refused upload is cleared: a block holds up to a chunk of rows, as many as a delete took before. */
+const BLOCKS_PER_DELETE = 1;
 
 /**
  * Characters of one staged block at most: a batch of very long rows (up to MAX_ROW_BYTES each)
@@ -265,8 +265,8 @@ export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
     async stageRows(jobId, rows, leaseUntil) {
       if (rows.length === 0) return;
       const key = await sealKeyOf(jobId);
-      // The batch is one block: one row to write now, to read when its chunk runs, and to delete
-      // when the chunk commits. A CSV row keeps its cells as uploaded (no password cells) for the
+      // The batch is one block (several when its rows are very long): one row to write now, to
+      // read when its chunk runs, and to delete when the chunk commits. A CSV row keeps its cells as uploaded (no password cells) for the
       // errors report; a JSON row is its own source.
       const blocks = encodeBlocks(key, rows);
       let bytes = 16 * rows.length;
