@@ -7,6 +7,7 @@ import type { CoreDeps } from '../../core/ports.js';
 import type { NativeScope } from './index.js';
 import { setLimitHeaders, takePoint } from '../shared/rate-limit.js';
 import { ErrorResponses, presentUser, TenantParams, UserSchema } from './schemas.js';
+import { documentedBody } from '../shared/body-validation.js';
 
 /** Password checks allowed per minute for one login of one tenant, by default. */
 export const DEFAULT_VERIFY_PER_LOGIN_PER_MINUTE = 10;
@@ -35,7 +36,7 @@ export function credentialRoutes(app: NativeScope, core: CoreDeps, options: { pe
         '(429 with Retry-After past it). A correct password stored in another format (bcrypt, scrypt, PBKDF2, argon2i, weaker argon2id) ' +
         "is re-hashed with Muster's current argon2id parameters.",
       params: TenantParams,
-      body: VerifyCredentialsSchema,
+      body: documentedBody(VerifyCredentialsSchema),
       response: { 200: VerifyResponse, ...ErrorResponses },
     },
     handler: async (request, reply) => {

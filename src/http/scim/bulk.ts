@@ -21,6 +21,7 @@ import type { ScimScope } from './index.js';
 import { draftFromScim } from './user-mapping.js';
 import { createScimUser, deleteScimUser, patchScimUser, replaceScimUser } from './users.js';
 import { groupVersion, parseIfMatch, userVersion } from './versions.js';
+import { documentedBody } from '../shared/body-validation.js';
 
 /** Advertised in ServiceProviderConfig; a request past either is refused whole with 413. */
 export const MAX_BULK_OPERATIONS = MAX_BATCH_SIZE;
@@ -269,7 +270,7 @@ export function bulkRoutes(app: ScimScope, core: CoreDeps): void {
     schema: {
       tags: ['scim'],
       summary: `Run up to ${MAX_BULK_OPERATIONS} operations on users and groups (SCIM)`,
-      body: BulkRequestSchema,
+      body: documentedBody(BulkRequestSchema),
       response: { 200: BulkResponseSchema, ...ScimErrorResponses },
     },
     handler: async (request) => runBulk(contextOf(request, core), request.body),

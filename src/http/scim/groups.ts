@@ -33,6 +33,7 @@ import { CORE_GROUP, LIST_RESPONSE, NotModified, ListQuerySchema, listResponseSc
 import type { ScimScope } from './index.js';
 import { attribute, type ScimResource } from './user-mapping.js';
 import { groupVersion, matchesVersion, notModified, parseIfMatch, type IfMatch } from './versions.js';
+import { documentedBody } from '../shared/body-validation.js';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -330,7 +331,7 @@ export function groupRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.post('/Groups/.search', {
-    schema: { tags, summary: 'Search groups with a SearchRequest body (SCIM)', body: SearchRequestSchema, response: { 200: listResponseSchema(ScimGroupSchema), ...GroupResponses } },
+    schema: { tags, summary: 'Search groups with a SearchRequest body (SCIM)', body: documentedBody(SearchRequestSchema), response: { 200: listResponseSchema(ScimGroupSchema), ...GroupResponses } },
     handler: async (request, reply) => {
       const { body, projection } = parseSearchRequest(request.body);
       return reply.code(200).send(await searchScimGroups(contextOf(request, core), body, projection));
@@ -350,7 +351,7 @@ export function groupRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.post('/Groups', {
-    schema: { tags, summary: 'Create a group: a new role, with its first members (SCIM)', querystring: ProjectionQuerySchema, body: ScimGroupSchema, response: { 201: ScimGroupSchema, ...GroupResponses } },
+    schema: { tags, summary: 'Create a group: a new role, with its first members (SCIM)', querystring: ProjectionQuerySchema, body: documentedBody(ScimGroupSchema), response: { 201: ScimGroupSchema, ...GroupResponses } },
     config: { idempotency: true },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
@@ -365,7 +366,7 @@ export function groupRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.patch('/Groups/:id', {
-    schema: { tags, summary: 'Change a group (its displayName, externalId and members) with PatchOp operations (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: PatchRequestSchema, response: { 200: ScimGroupSchema, ...GroupResponses } },
+    schema: { tags, summary: 'Change a group (its displayName, externalId and members) with PatchOp operations (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: documentedBody(PatchRequestSchema), response: { 200: ScimGroupSchema, ...GroupResponses } },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const projection = projectionOf(request.query.attributes, request.query.excludedAttributes);
@@ -375,7 +376,7 @@ export function groupRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.put('/Groups/:id', {
-    schema: { tags, summary: 'Replace a group: its displayName, externalId and members (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: ScimGroupSchema, response: { 200: ScimGroupSchema, ...GroupResponses } },
+    schema: { tags, summary: 'Replace a group: its displayName, externalId and members (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: documentedBody(ScimGroupSchema), response: { 200: ScimGroupSchema, ...GroupResponses } },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const projection = projectionOf(request.query.attributes, request.query.excludedAttributes);

@@ -23,6 +23,7 @@ import { attribute, changeFromScim, draftFromScim, scimUserFields, toScimUser, u
 import { LIST_RESPONSE, ListQuerySchema, NotModified, ScimErrorResponses, listResponseSchema, PatchRequestSchema, ProjectionQuerySchema, ScimUserSchema, SearchRequestSchema } from './schemas.js';
 import type { ScimScope } from './index.js';
 import { matchesVersion, notModified, parseIfMatch, userVersion, type IfMatch } from './versions.js';
+import { documentedBody } from '../shared/body-validation.js';
 
 /** Times a write without If-Match is tried again when another write got in between. */
 const UPDATE_ATTEMPTS = 3;
@@ -181,7 +182,7 @@ export function userRoutes(app: ScimScope, core: CoreDeps): void {
   const send = async (ctx: ScimContext, user: User, projection: Projection) => project(await showScimUser(ctx, user), projection) as ScimResource;
 
   app.post('/Users', {
-    schema: { tags, summary: 'Create a user (SCIM)', querystring: ProjectionQuerySchema, body: ScimUserSchema, response: { 201: ScimUserSchema, ...UserResponses } },
+    schema: { tags, summary: 'Create a user (SCIM)', querystring: ProjectionQuerySchema, body: documentedBody(ScimUserSchema), response: { 201: ScimUserSchema, ...UserResponses } },
     config: { idempotency: true },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
@@ -216,7 +217,7 @@ export function userRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.post('/Users/.search', {
-    schema: { tags, summary: 'Search users with a SearchRequest body (SCIM)', body: SearchRequestSchema, response: { 200: ListResponse, ...UserResponses } },
+    schema: { tags, summary: 'Search users with a SearchRequest body (SCIM)', body: documentedBody(SearchRequestSchema), response: { 200: ListResponse, ...UserResponses } },
     handler: async (request, reply) => {
       const { body, projection } = parseSearchRequest(request.body);
       return reply.code(200).send(await searchScimUsers(contextOf(request, core), body, projection));
@@ -224,7 +225,7 @@ export function userRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.put('/Users/:id', {
-    schema: { tags, summary: 'Replace a user (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: ScimUserSchema, response: { 200: ScimUserSchema, ...UserResponses } },
+    schema: { tags, summary: 'Replace a user (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: documentedBody(ScimUserSchema), response: { 200: ScimUserSchema, ...UserResponses } },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const user = await replaceScimUser(ctx, request.params.id, request.body, parseIfMatch(request.headers['if-match']));
@@ -233,7 +234,7 @@ export function userRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.patch('/Users/:id', {
-    schema: { tags, summary: 'Change a user with PatchOp operations (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: PatchRequestSchema, response: { 200: ScimUserSchema, ...UserResponses } },
+    schema: { tags, summary: 'Change a user with PatchOp operations (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: documentedBody(PatchRequestSchema), response: { 200: ScimUserSchema, ...UserResponses } },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const user = await patchScimUser(ctx, request.params.id, request.body, parseIfMatch(request.headers['if-match']));

@@ -13,6 +13,7 @@ import type { DialectOptions } from '../index.js';
 import { accountField, AccountUser, AccountUserInput, presentAccountUser, toDraft } from './entity.js';
 import { AccountErrorSchema, accountErrorBody, accountStatus } from './map-error.js';
 import { renderErrorsWith } from '../../shared/error-handler.js';
+import { documentedBody } from '../../shared/body-validation.js';
 
 export const ACCOUNT_USERS_PATH = '/api/account/:accountId/configuration/le-users/users';
 
@@ -136,7 +137,7 @@ export async function accountDialect(scope: FastifyInstance, options: DialectOpt
       params: AccountParams,
       querystring: AccountQuery,
       headers: AccountHeaders,
-      body: AccountBody,
+      body: documentedBody(AccountBody),
       response: {
         201: {
           description: 'Created: the users, in request order (a list for a list, one entity for one entity). `Location` is set when one user was created.',
@@ -165,7 +166,7 @@ export async function accountDialect(scope: FastifyInstance, options: DialectOpt
       checkVersion(request.query.v);
       const expected = ifMatchRevision(request.headers['if-match']);
 
-      const body = request.body as unknown;
+      const body = request.body;
       const list = Array.isArray(body);
       if (!list && !isPlainObject(body)) {
         throw new DomainError('INVALID_FIELD', 'The body must be a list of user entities.', [fieldError('', 'INVALID_FIELD', 'The body must be a list of user entities.')]);

@@ -12,6 +12,7 @@ import { batchErrorBody } from './map-error.js';
 import { BatchUserRecord, mapRecord } from './records.js';
 import { BatchErrorSchema, BatchFailure, BatchReport, batchReport } from './report.js';
 import { renderErrorsWith } from '../../shared/error-handler.js';
+import { documentedBody } from '../../shared/body-validation.js';
 
 const BatchBody = Type.Union([Type.Array(BatchUserRecord, { maxItems: MAX_BATCH_SIZE }), BatchUserRecord], {
   description: `An array of up to ${MAX_BATCH_SIZE} user records, or one record (a batch of one).`,
@@ -42,7 +43,7 @@ export async function batchDialect(scope: FastifyInstance, options: DialectOptio
         description:
           'Every record is checked and created on its own: 200 when all were created, 400 with the same report when any failed ' +
           "(the others are created). A username or email collision is a failure of that record. The tenant is the credential's.",
-        body: BatchBody,
+        body: documentedBody(BatchBody),
         response: {
           200: BatchReport,
           400: BatchFailure,

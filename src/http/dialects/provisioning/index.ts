@@ -13,6 +13,7 @@ import type { DialectOptions } from '../index.js';
 import { provisioningError, ProvisioningErrorSchema, provisioningMessage, ProvisioningUser, SEED_MESSAGES } from './map-error.js';
 import { mapUser, presentUser, provisioningField, ProvisioningUserInput, type SimulatedUser } from './users.js';
 import { renderErrorsWith } from '../../shared/error-handler.js';
+import { documentedBody } from '../../shared/body-validation.js';
 
 export const PROVISIONING_PATHS = ['/provisioning/users.svc/', '/provisioning/users.svc'];
 
@@ -105,7 +106,7 @@ export async function provisioningDialect(scope: FastifyInstance, options: Diale
         ...(url.endsWith('/') ? {} : { hide: true }),
         querystring: ProvisioningQuery,
         headers: ProvisioningHeaders,
-        body: ProvisioningBody,
+        body: documentedBody(ProvisioningBody),
         response: {
           200: Type.Array(ProvisioningUser, { description: 'The users created (with modifier=simulate: that would be created).' }),
           400: ProvisioningErrorSchema,
@@ -129,7 +130,7 @@ export async function provisioningDialect(scope: FastifyInstance, options: Diale
         const simulate = modifier === 'simulate';
         const tenantId = await tenantOf(core, actor, request.headers.appkey);
 
-        const body = request.body as unknown;
+        const body = request.body;
         if (!Array.isArray(body) && !isPlainObject(body)) {
           throw new DomainError('INVALID_FIELD', 'The body must be a list of users.', [{ field: '', code: 'INVALID_FIELD', message: 'The body must be a list of users.' }]);
         }
