@@ -1,17 +1,14 @@
 import Type from 'typebox';
 import type { DomainError, ErrorCode } from '../../../core/errors.js';
-import { nativeStatus } from '../../native/map-error.js';
+import { statusesOver } from '../../native/map-error.js';
 
 /**
  * The account dialect's status for each domain error code. Seed 001 documents 201, 401, 403
  * and 500 only, which the native statuses already are; the vendor's documentation says nothing
  * more about failures, so every other case answers as the native API does (400 invalid,
- * 402 seats, 409 duplicates, 412 stale If-Match, 413 too many users). The native table is
- * the exhaustive one: a new error code fails the type check there.
+ * 402 seats, 409 duplicates, 412 stale If-Match, 413 too many users): no override.
  */
-export function accountStatus(code: ErrorCode): number {
-  return nativeStatus(code);
-}
+export const accountStatus: (code: ErrorCode) => number = statusesOver({});
 
 export const AccountErrorSchema = Type.Object({
   time: Type.Integer({ description: 'When the error happened, in milliseconds since the epoch (as the vendor reports it).' }),
