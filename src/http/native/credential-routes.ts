@@ -1,6 +1,5 @@
 import Type from 'typebox';
 import { createHash } from 'node:crypto';
-import { authorize } from '../../core/credentials/actor.js';
 import { loginKey, VerifyCredentialsSchema, verifyCredentials } from '../../core/credentials/verify-password.js';
 import { DomainError } from '../../core/errors.js';
 import type { CoreDeps } from '../../core/ports.js';
@@ -26,6 +25,8 @@ export function credentialRoutes(app: NativeScope, core: CoreDeps, options: { pe
   const limitPerLogin = app.limiters('verify', options.perLoginPerMinute ?? DEFAULT_VERIFY_PER_LOGIN_PER_MINUTE);
 
   app.post('/tenants/:tenant/credentials/verify', {
+    // Only a caller who may verify in this tenant counts against its logins' limits.
+    config: { performs: 'credentials:verify' },
     schema: {
       tags: ['native'],
       summary: "Check a user's password",
@@ -41,8 +42,6 @@ export function credentialRoutes(app: NativeScope, core: CoreDeps, options: { pe
     },
     handler: async (request, reply) => {
       const { tenant } = request.params;
-      // Only a caller who may verify in this tenant counts against its logins' limits.
-      authorize(request.actor, 'credentials:verify', tenant);
       const login = (request.body as { login?: unknown } | undefined)?.login;
       if (typeof login === 'string') {
         // A digest: the stored key has a bounded length and names no login in clear.

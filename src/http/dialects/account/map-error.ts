@@ -1,5 +1,6 @@
 import Type from 'typebox';
-import type { DomainError, ErrorCode } from '../../../core/errors.js';
+import { canSeeTenant, type Actor } from '../../../core/credentials/actor.js';
+import { DomainError, type ErrorCode } from '../../../core/errors.js';
 import { statusesOver } from '../../native/map-error.js';
 
 /**
@@ -9,6 +10,15 @@ import { statusesOver } from '../../native/map-error.js';
  * 402 seats, 409 duplicates, 412 stale If-Match, 413 too many users): no override.
  */
 export const accountStatus: (code: ErrorCode) => number = statusesOver({});
+
+/**
+ * The core hides another tenant (NOT_FOUND, as the native API answers it); the vendor answers a
+ * token of another account 403 "Not Authorized". Only the wording changes: the refusal is the core's.
+ */
+export function accountRefusal(error: DomainError, actor: Actor, accountId: unknown): DomainError {
+  if (error.code !== 'NOT_FOUND' || typeof accountId !== 'string' || canSeeTenant(actor, accountId)) return error;
+  return new DomainError('FORBIDDEN', 'Not Authorized: this credential does not belong to this account.');
+}
 
 export const AccountErrorSchema = Type.Object({
   time: Type.Integer({ description: 'When the error happened, in milliseconds since the epoch (as the vendor reports it).' }),

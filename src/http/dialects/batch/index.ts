@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { authorize, homeTenant } from '../../../core/credentials/actor.js';
+import { homeTenant } from '../../../core/credentials/actor.js';
 import { DomainError, fieldError } from '../../../core/errors.js';
 import { assertBatchSize, createUsers, MAX_BATCH_SIZE } from '../../../core/users/create-users.js';
 import type { UserDraft } from '../../../core/users/user.js';
@@ -31,12 +31,11 @@ export async function batchDialect(scope: FastifyInstance, options: DialectOptio
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   renderErrorsWith(app, (error, request) => batchErrorBody(error, String(request.id)));
   requireActor(app, options.authenticator, 'batch');
-  // The role is checked before the body is read: a credential that may not create users learns nothing from it.
-  app.addHook('onRequest', async (request) => authorize(request.actor, 'users:write', homeTenant(request.actor)));
 
   for (const url of options.paths) {
     app.post(url, {
-      config: { idempotency: true },
+      // Refused before the body is read: a credential that may not create users learns nothing from it.
+      config: { idempotency: true, performs: 'users:write' },
       schema: {
         tags: ['batch'],
         summary: `Create up to ${MAX_BATCH_SIZE} users (seed 000)`,

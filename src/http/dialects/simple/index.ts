@@ -49,7 +49,7 @@ export async function simpleDialect(scope: FastifyInstance, options: DialectOpti
 
   for (const url of options.paths) {
     app.post(url, {
-      config: { idempotency: true },
+      config: { idempotency: true, performs: 'users:write' },
       schema: {
         tags: ['simple'],
         summary: 'Create a user (seed 004)',
