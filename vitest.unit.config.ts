@@ -13,6 +13,7 @@ export default defineConfig({
     include: [
       'test/core-*.test.ts',
       'test/core/**/*.test.ts',
+      'test/body-validation.test.ts',
       'test/email-templates.test.ts',
       'test/import-uploads.test.ts',
       'test/supply-chain.test.ts',
