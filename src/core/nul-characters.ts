@@ -20,6 +20,8 @@ function join(parent: string, child: string): string {
  * nesting depth can overflow the call stack.
  */
 export function fieldsWithNul(value: unknown, prefix = ''): string[] {
+  // Almost every value carries no NUL: that is answered without building a path per field.
+  if (!carriesNul(value)) return [];
   const found: string[] = [];
   const stack: [unknown, string][] = [[value, prefix]];
   while (stack.length > 0 && found.length < MAX_REPORTED) {
@@ -38,6 +40,33 @@ export function fieldsWithNul(value: unknown, prefix = ''): string[] {
     }
   }
   return found;
+}
+
+/** Whether any string or key of `value`, at any depth, contains NUL; walks with its own stack. */
+function carriesNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes(NUL);
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: object[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    if (Array.isArray(current)) {
+      for (const item of current) {
+        if (typeof item === 'string') {
+          if (item.includes(NUL)) return true;
+        } else if (typeof item === 'object' && item !== null) stack.push(item);
+      }
+      continue;
+    }
+    for (const key in current) {
+      if (!Object.hasOwn(current, key)) continue;
+      if (key.includes(NUL)) return true;
+      const item = (current as Record<string, unknown>)[key];
+      if (typeof item === 'string') {
+        if (item.includes(NUL)) return true;
+      } else if (typeof item === 'object' && item !== null) stack.push(item);
+    }
+  }
+  return false;
 }
 
 /** One INVALID_FIELD per field carrying NUL. */

@@ -32,13 +32,11 @@ export interface CheckedDraft {
   department: string | null;
 }
 
-function textProblems(field: string, value: string | undefined): FieldError[] {
-  if (value === undefined) return [];
-  if (hasForbiddenCharacters(value)) return [fieldError(field, 'INVALID_FIELD', `${field} must not contain control characters.`)];
-  if (value.trim() !== value || value.trim() === '') {
-    return [fieldError(field, 'INVALID_FIELD', `${field} must not start or end with white space.`)];
-  }
-  return [];
+/** Adds the problem of a text field, if it has one, to `errors`. */
+function checkText(errors: FieldError[], field: string, value: string | undefined): void {
+  if (value === undefined) return;
+  if (hasForbiddenCharacters(value)) errors.push(fieldError(field, 'INVALID_FIELD', `${field} must not contain control characters.`));
+  else if (value.trim() !== value || value === '') errors.push(fieldError(field, 'INVALID_FIELD', `${field} must not start or end with white space.`));
 }
 
 /** A pre-hashed password stands alone: no password, confirmation or generated one beside it, and a format Muster can verify. */
@@ -65,17 +63,18 @@ export function checkDraft(tenant: Tenant, input: unknown): { ok: true; draft: C
   const d: UserDraft = shaped.value;
   const email = d.email;
   const userName = d.userName ?? email;
-  const errors: FieldError[] = [
-    ...textProblems('userName', d.userName),
-    ...textProblems('name.givenName', d.name?.givenName),
-    ...textProblems('name.familyName', d.name?.familyName),
-    ...textProblems('name.formatted', d.name?.formatted),
-    ...(d.roles ?? []).flatMap((role, i) => textProblems(`roles.${i}`, role)),
-    ...textProblems('externalId', d.externalId),
-    ...textProblems('displayName', d.displayName),
-    ...textProblems('employeeNumber', d.employeeNumber),
-    ...textProblems('department', d.department),
-  ];
+  const errors: FieldError[] = [];
+  checkText(errors, 'userName', d.userName);
+  if (d.name !== undefined) {
+    checkText(errors, 'name.givenName', d.name.givenName);
+    checkText(errors, 'name.familyName', d.name.familyName);
+    checkText(errors, 'name.formatted', d.name.formatted);
+  }
+  if (d.roles !== undefined) for (let i = 0; i < d.roles.length; i++) checkText(errors, `roles.${i}`, d.roles[i]);
+  checkText(errors, 'externalId', d.externalId);
+  checkText(errors, 'displayName', d.displayName);
+  checkText(errors, 'employeeNumber', d.employeeNumber);
+  checkText(errors, 'department', d.department);
   if (!isEmailDomainAllowed(tenant.emailDomains, email)) {
     errors.push(fieldError('email', 'EMAIL_DOMAIN_RESTRICTED', 'The domain of this email address may not sign up in this tenant.'));
   }
