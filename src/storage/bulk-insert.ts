@@ -61,6 +61,20 @@ export function inSqliteTransaction(trx: Kysely<Database>, rows: SqliteRows): vo
   sqliteConnections.set(trx, rows);
 }
 
+/** Copies a row's values, in column order (undefined as NULL), into `values` from `at` on. */
+type ValuesReader = (row: Record<string, unknown>, values: unknown[], at: number) => void;
+
+/**
+ * A reader of rows with these columns that reads each column by its own name: a property read
+ * the engine can cache, where reading `row[column]` in a loop over the columns looks up every
+ * column of every row by a changing key. The names are the storage layer's own column names,
+ * written into the reader as string literals.
+ */
+function valuesReader(columns: readonly string[]): ValuesReader {
+  const body = columns.map((column, c) => `values[at + ${c}] = row[${JSON.stringify(column)}] ?? null;`).join('\n');
+  return new Function('row', 'values', 'at', body) as ValuesReader;
+}
+
 /**
  * Row inserts on one SQLite connection. In SQLite a prepared single-row INSERT run once per
  * row is the fastest way to write many rows: nothing to parse or plan after the first time,
@@ -68,8 +82,17 @@ export function inSqliteTransaction(trx: Kysely<Database>, rows: SqliteRows): vo
  */
 export class SqliteRows {
   readonly #statements = new Map<string, SQLite.Statement>();
+  readonly #readers = new Map<string, ValuesReader>();
 
   constructor(private readonly database: SQLite.Database) {}
+
+  /** The reader of rows with these columns, made once per column list. */
+  #reader(columns: readonly string[]): ValuesReader {
+    const key = columns.join('\u0000');
+    let read = this.#readers.get(key);
+    if (read === undefined) this.#readers.set(key, (read = valuesReader(columns)));
+    return read;
+  }
 
   #statement(sqlText: string): SQLite.Statement {
     let statement = this.#statements.get(sqlText);
@@ -92,6 +115,7 @@ export class SqliteRows {
       `insert into ${quoted(table)} (${columns.map(quoted).join(', ')}) values (${columns.map(() => '?').join(', ')})` +
       (options.onConflictDoNothing ? ' on conflict do nothing' : '');
     const statement = this.#statement(text);
+    const read = this.#reader(columns);
     const rowids: (number | undefined)[] = [];
     let r = 0;
     if (!options.rowids && !options.onConflictDoNothing) {
@@ -103,8 +127,7 @@ export class SqliteRows {
         const values: unknown[] = new Array(perStatement * columns.length);
         for (; r + perStatement <= rows.length; r += perStatement) {
           for (let i = 0; i < perStatement; i++) {
-            const row = rows[r + i]!;
-            for (let c = 0; c < columns.length; c++) values[i * columns.length + c] = row[columns[c]!] ?? null;
+            read(rows[r + i]!, values, i * columns.length);
           }
           many.run(values);
           await yieldIfBusy();
@@ -113,8 +136,7 @@ export class SqliteRows {
     }
     const values: unknown[] = new Array(columns.length);
     for (; r < rows.length; r++) {
-      const row = rows[r]!;
-      for (let c = 0; c < columns.length; c++) values[c] = row[columns[c]!] ?? null;
+      read(rows[r]!, values, 0);
       const result = statement.run(values);
       if (options.rowids) rowids.push(result.changes === 1 ? Number(result.lastInsertRowid) : undefined);
       if (r % 16 === 15) await yieldIfBusy();
