@@ -48,7 +48,8 @@ const fail = (message: string): ParseResult => ({ ok: false, message });
 /** Base64 in the standard alphabet or passlib's adapted one (`.` for `+`), padding optional. */
 function decodeBase64(text: string): Buffer | undefined {
   if (!/^[A-Za-z0-9+/.]*={0,2}$/.test(text)) return undefined;
-  const bare = text.replace(/=+$/, '').replace(/\./g, '+');
+  let bare = text.endsWith('=') ? text.replace(/=+$/, '') : text;
+  if (bare.includes('.')) bare = bare.replaceAll('.', '+');
   if (bare.length % 4 === 1) return undefined;
   return Buffer.from(bare, 'base64');
 }
@@ -80,13 +81,14 @@ function parseArgon2(encoded: string): ParseResult {
   const algorithm = match[1] as 'argon2id' | 'argon2i';
   const version = match[2] === undefined ? 16 : Number(match[2]);
   if (version !== 16 && version !== 19) return fail('An argon2 hash must be version 16 or 19.');
-  const params = numericParams(match[3]!);
-  const m = params?.get('m');
-  const t = params?.get('t');
-  const p = params?.get('p');
-  if (!params || params.size !== 3 || m === undefined || t === undefined || p === undefined) {
-    return fail('An argon2 hash must give exactly its parameters m, t and p.');
-  }
+  // Nearly every argon2 hash gives its parameters as m, t, p in that order: read at once.
+  const inOrder = /^m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,10})$/.exec(match[3]!);
+  const params = inOrder ? undefined : numericParams(match[3]!);
+  const m = inOrder ? Number(inOrder[1]) : params?.get('m');
+  const t = inOrder ? Number(inOrder[2]) : params?.get('t');
+  const p = inOrder ? Number(inOrder[3]) : params?.get('p');
+  if (!inOrder && (!params || params.size !== 3)) return fail('An argon2 hash must give exactly its parameters m, t and p.');
+  if (m === undefined || t === undefined || p === undefined) return fail('An argon2 hash must give exactly its parameters m, t and p.');
   const limits = HASH_LIMITS.argon2;
   if (p < 1 || p > limits.maxParallelism) return fail(`argon2 parallelism must be 1 to ${limits.maxParallelism}.`);
   if (t < 1 || t > limits.maxTimeCost) return fail(`argon2 time cost must be 1 to ${limits.maxTimeCost}.`);

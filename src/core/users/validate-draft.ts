@@ -91,6 +91,7 @@ export function checkDraft(tenant: Tenant, input: unknown): { ok: true; draft: C
     errors.push(fieldError('password', 'MISSING_REQUIRED_FIELD', 'password is required when confirmPassword is given.'));
   }
   if (errors.length > 0) return { ok: false, errors };
+  const emailKey = identityKey(email);
   const name: UserName = { ...d.name };
   const formatted = formatName(name);
   if (formatted) name.formatted = formatted;
@@ -98,9 +99,9 @@ export function checkDraft(tenant: Tenant, input: unknown): { ok: true; draft: C
     ok: true,
     draft: {
       userName,
-      userNameKey: identityKey(userName),
+      userNameKey: d.userName === undefined ? emailKey : identityKey(userName),
       email,
-      emailKey: identityKey(email),
+      emailKey,
       password: generatePassword ? undefined : d.password,
       passwordHash: d.passwordHash,
       generatePassword,
