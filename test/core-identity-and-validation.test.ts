@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_PASSWORD_POLICY, type Tenant } from '../src/core/tenants/tenant.js';
 import { emailLocalPart, hasForbiddenCharacters, identityKey } from '../src/core/users/normalise.js';
 import { checkDraft } from '../src/core/users/validate-draft.js';
+import { fieldsWithNul } from '../src/core/nul-characters.js';
+import { isCommonEmail } from '../src/core/validation.js';
+import validator from 'validator';
 
 function tenant(overrides: Partial<Tenant> = {}): Tenant {
   return {
@@ -99,6 +102,42 @@ describe('field validation of a user draft', () => {
     const tooLong = `${'a'.repeat(64)}@${['b'.repeat(63), 'c'.repeat(63), 'd'.repeat(59), 'com'].join('.')}`;
     expect(tooLong).toHaveLength(256);
     expect(problems({ email: tooLong })).toEqual(['email:INVALID_FIELD']);
+  });
+
+  it('accepts by its quick check only addresses validator.js accepts, and leaves the rest to it', () => {
+    const isEmail = (value: string) => validator.isEmail(value, { allow_ip_domain: false, require_tld: true });
+    const sixtyFour = 'a'.repeat(64);
+    const quick = ['ada@example.com', 'ada.lovelace+tag@mail.example.co.uk', 'a_b-c@x-y.io', `${sixtyFour}@${'b'.repeat(63)}.com`, 'A1@B2.ORG', 'ada@xn--bcher-kva.example'];
+    for (const address of quick) {
+      expect(isCommonEmail(address), address).toBe(true);
+      expect(isEmail(address), address).toBe(true);
+    }
+    // Left to validator.js, whatever it answers: quoted, non-ASCII, odd punctuation, limits crossed.
+    const others = [
+      `${sixtyFour}a@example.com`, 'ada..l@example.com', '.ada@example.com', 'ada.@example.com', 'ada@-example.com', 'ada@example-.com',
+      'ada@example.c', 'ada@example.123', 'ada@exa_mple.com', 'ada@example', 'ada@@example.com', 'a@b@example.com', '"ada"@example.com',
+      'ada@[127.0.0.1]', 'ada@127.0.0.1', 'ädä@exämple.com', 'ada!#$%&*@example.com', 'ada @example.com', 'ada@example.com.',
+      `ada@${'b'.repeat(64)}.com`, `ada@${['b'.repeat(63), 'c'.repeat(63), 'd'.repeat(63), 'e'.repeat(57)].join('.')}.com`, 'ada@ex\u0000ample.com',
+      'ada@example.ｃｏｍ', '',
+    ];
+    for (const address of others) expect(isCommonEmail(address), address).toBe(false);
+    // Every address the quick check takes is one validator.js takes: a sweep of short random strings.
+    const alphabet = 'ab0_+-.@';
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let i = 0; i < 20_000; i++) {
+      let address = '';
+      for (let n = 3 + (next() % 10); n > 0; n--) address += alphabet[next() % alphabet.length];
+      address += ['.com', '.io', '.c0m', ''][next() % 4];
+      if (isCommonEmail(address)) expect(isEmail(address), address).toBe(true);
+    }
+  });
+
+  it('finds NUL at any depth, in keys and values, and nothing in a draft without one', () => {
+    expect(fieldsWithNul({ email: 'a@example.com', name: { givenName: 'Ada' }, roles: ['x', 'y'] })).toEqual([]);
+    expect(fieldsWithNul({ email: 'a@example.com', name: { givenName: 'A\u0000da' }, roles: ['x', 'y\u0000'] })).toEqual(['name.givenName', 'roles.1']);
+    expect(fieldsWithNul({ ['k\u0000']: 1 })).toEqual(['k\\u0000']);
+    expect(fieldsWithNul('a\u0000', 'value')).toEqual(['value']);
   });
 
   it('refuses control characters in an email', () => {
