@@ -4,7 +4,7 @@ import type { CoreDeps } from '../ports.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { User } from '../users/user.js';
 import type { EmailBatch, EmailKind, EmailTemplate, NewEmailMessage, NewInvitation } from './email.js';
-import { DEFAULT_TEMPLATES, renderTemplate, withoutPrototype, type TemplateView } from './templates.js';
+import { compileTemplate, DEFAULT_TEMPLATES, type TemplateView } from './templates.js';
 
 /** Invitation tokens carry a prefix so that a leaked one is recognisable as such. */
 export const INVITATION_TOKEN_PREFIX = 'inv_';
@@ -40,6 +40,11 @@ export async function prepareUserEmails(deps: Pick<CoreDeps, 'email' | 'clock' |
   const templates: Record<EmailKind, EmailTemplate> = {
     welcome: welcome ?? DEFAULT_TEMPLATES.welcome,
     invitation: invitation ?? DEFAULT_TEMPLATES.invitation,
+  };
+  // Compiled once for the whole batch, not parsed and walked per message.
+  const render: Record<EmailKind, (view: TemplateView) => EmailTemplate> = {
+    welcome: compileTemplate(templates.welcome),
+    invitation: compileTemplate(templates.invitation),
   };
   const { from, invitationTtlHours, publicUrl } = deps.email.settings;
   const acceptUrl = `${publicUrl.replace(/\/+$/, '')}/v1/invitations/accept`;
@@ -81,7 +86,7 @@ export async function prepareUserEmails(deps: Pick<CoreDeps, 'email' | 'clock' |
           view.invitation = { token: secret, acceptUrl, expiresAt, validHours: invitationTtlHours };
         }
         const kind: EmailKind = invite ? 'invitation' : 'welcome';
-        const rendered = renderTemplate(templates[kind], withoutPrototype(view));
+        const rendered = render[kind](view);
         const id = deps.ids.uuid();
         const message: NewEmailMessage = {
           id,
