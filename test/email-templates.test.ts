@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withoutSecret } from '../src/core/email/compose-user-emails.js';
-import { checkTemplate, compileTemplate, DEFAULT_TEMPLATES, renderTemplate, withoutPrototype, type TemplateView } from '../src/core/email/templates.js';
+import { checkTemplate, compileTemplate, DEFAULT_TEMPLATES, renderTemplate, withoutPrototype, type TemplateView } from '../src/core/email/template-rendering.js';
 
 const view: TemplateView = {
   user: {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createImportRunner, type ImportRunner } from '../src/imports/import-runner.js';
+import { createImportRunner, type ImportRunner } from '../src/workers/import-runner.js';
 import { DATABASES } from './helpers/databases.js';
 import { emailOf, errorLines, generateCsv, generateNdjson, upload, waitForJob } from './helpers/imports.js';
 import { manualClock } from './helpers/manual-clock.js';

@@ -5,7 +5,7 @@
  * multi-valued cell that failed; and an export reads back through the importer unchanged.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createImportRunner, type ImportRunner } from '../src/imports/import-runner.js';
+import { createImportRunner, type ImportRunner } from '../src/workers/import-runner.js';
 import { DATABASES } from './helpers/databases.js';
 import { errorLines, upload, waitForJob } from './helpers/imports.js';
 import { createTenant, issueKey, usersWithEmail } from './helpers/native-fixtures.js';

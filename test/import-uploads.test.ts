@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_ROW_BYTES } from '../src/imports/parse-upload.js';
-import { createImportRunner } from '../src/imports/import-runner.js';
+import { MAX_ROW_BYTES } from '../src/formats/parse-upload.js';
+import { createImportRunner } from '../src/workers/import-runner.js';
 import { errorLines, upload, waitForJob } from './helpers/imports.js';
 import { expectProblem } from './helpers/native-fixtures.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/test-app.js';

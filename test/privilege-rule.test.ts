@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteUser } from '../src/core/users/delete-user.js';
-import { createImportRunner, type ImportRunner } from '../src/imports/import-runner.js';
+import { createImportRunner, type ImportRunner } from '../src/workers/import-runner.js';
 import { DATABASES } from './helpers/databases.js';
 import { errorLines, upload } from './helpers/imports.js';
 import { createTenant, expectProblem, issueKey, type IssuedKey } from './helpers/native-fixtures.js';

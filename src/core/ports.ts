@@ -2,7 +2,7 @@
  * The narrow interfaces the core needs from the outside world. Storage, hashing, time and
  * randomness are injected, so a test can fix the clock and the ids and use a real database.
  */
-import type { Actor, KeyRole } from './credentials/actor.js';
+import type { Actor } from './credentials/actor.js';
 import type { AuditAction, AuditEvent } from './audit/audit.js';
 import type { ImportStore } from './imports/import-job.js';
 import type { IdempotencyStore } from './idempotency/idempotency.js';
@@ -16,6 +16,9 @@ import type {
   MessagePage,
   StoredEmailTemplate,
 } from './email/email.js';
+import type { Role, RoleChange } from './roles/role.js';
+import type { CatalogKind, CatalogEntry } from './catalogs/catalog.js';
+import type { ApiKeyRecord } from './credentials/api-key-record.js';
 import type { Tenant } from './tenants/tenant.js';
 import type { NewUser, User } from './users/user.js';
 import type { UserFilter, UserSortAttribute } from './users/user-filter.js';
@@ -87,17 +90,6 @@ export interface TenantStore {
   update(id: string, change: Partial<Pick<Tenant, 'name' | 'seatLimit' | 'emailDomains' | 'passwordPolicy'>>, at: string, audit?: AuditEvent): Promise<Tenant | undefined>;
 }
 
-export interface ApiKeyRecord {
-  id: string;
-  tenantId: string | null;
-  name: string;
-  role: KeyRole;
-  /** SHA-256 of the whole token, hex. */
-  tokenHash: string;
-  createdAt: string;
-  revokedAt: string | null;
-}
-
 export interface ApiKeyStore {
   /** Inserts a key, and `audit` in the same transaction. */
   insert(key: ApiKeyRecord, audit?: AuditEvent): Promise<void>;
@@ -106,39 +98,6 @@ export interface ApiKeyStore {
   list(tenantId: string | null): Promise<ApiKeyRecord[]>;
   /** Marks a key revoked, recording `audit` in the same transaction; returns false (and records nothing) when it does not exist or was already revoked. */
   revoke(id: string, at: string, audit?: AuditEvent): Promise<boolean>;
-}
-
-export interface Role {
-  tenantId: string;
-  /** Issued once when the role is created and never given to another role (a SCIM Group's id). */
-  id: string;
-  /** Unique in the tenant; can change (a rename keeps the id and the holders). */
-  name: string;
-  description: string | null;
-  admin: boolean;
-  /** The directory client's own identifier for the role (a SCIM Group's externalId), compared exactly. */
-  externalId: string | null;
-  /** +1 on every change of the role or of who holds it. */
-  revision: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** What renaming a role or setting its external id changes; absent fields stay. */
-export interface RoleChange {
-  name?: string;
-  externalId?: string | null;
-}
-
-export const CATALOG_KINDS = ['departments', 'locations', 'program-admin-roles'] as const;
-export type CatalogKind = (typeof CATALOG_KINDS)[number];
-
-export interface CatalogEntry {
-  tenantId: string;
-  kind: CatalogKind;
-  code: string;
-  name: string | null;
-  createdAt: string;
 }
 
 export interface CatalogStore {

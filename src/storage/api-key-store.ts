@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { KeyRole } from '../core/credentials/actor.js';
-import type { ApiKeyRecord, ApiKeyStore } from '../core/ports.js';
+import type { ApiKeyStore } from '../core/ports.js';
+import type { ApiKeyRecord } from '../core/credentials/api-key-record.js';
 import { insertAuditEvents } from './audit-store.js';
 import type { Db } from './database.js';
 import type { ApiKeysTable } from './schema.js';

@@ -1,5 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { CatalogEntry, CatalogKind, CatalogStore, Role } from '../core/ports.js';
+import type { CatalogStore } from '../core/ports.js';
+import type { CatalogEntry, CatalogKind } from '../core/catalogs/catalog.js';
+import type { Role } from '../core/roles/role.js';
 import { uniqueViolation, type Db, type DialectName } from './database.js';
 import { insertAuditEvents } from './audit-store.js';
 import type { CatalogEntriesTable, Database, RolesTable } from './schema.js';

@@ -1,7 +1,7 @@
 import type { DeliveryPolicy } from '../../src/core/email/deliver-messages.js';
 import type { Clock, Mailer } from '../../src/core/ports.js';
-import { createOutboxSender, type OutboxSender } from '../../src/email/outbox-sender.js';
-import { createSmtpMailer, type SmtpMailer } from '../../src/email/smtp-mailer.js';
+import { createOutboxSender, type OutboxSender } from '../../src/workers/outbox-sender.js';
+import { createSmtpMailer, type SmtpMailer } from '../../src/smtp/smtp-mailer.js';
 import type { Db } from '../../src/storage/database.js';
 import { createOutboxQueue } from '../../src/storage/email-store.js';
 

@@ -1,7 +1,8 @@
 import Type from 'typebox';
 import type { Actor } from '../credentials/actor.js';
 import { DomainError } from '../errors.js';
-import type { CatalogEntry, CatalogKind, CatalogStore, Clock, TenantStore } from '../ports.js';
+import type { CatalogStore, Clock, TenantStore } from '../ports.js';
+import type { CatalogEntry, CatalogKind } from './catalog.js';
 import { invalidInput } from '../tenants/create-tenant.js';
 import { loadTenant } from '../tenants/load-tenant.js';
 import { CODE_PATTERN } from '../users/user.js';

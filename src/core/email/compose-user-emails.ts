@@ -4,7 +4,7 @@ import type { CoreDeps } from '../ports.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { User } from '../users/user.js';
 import type { EmailBatch, EmailKind, EmailTemplate, NewEmailMessage, NewInvitation } from './email.js';
-import { compileTemplate, DEFAULT_TEMPLATES, type TemplateView } from './templates.js';
+import { compileTemplate, DEFAULT_TEMPLATES, type TemplateView } from './template-rendering.js';
 
 /** Invitation tokens carry a prefix so that a leaked one is recognisable as such. */
 export const INVITATION_TOKEN_PREFIX = 'inv_';

@@ -1,7 +1,8 @@
 import type { Actor } from '../credentials/actor.js';
 import { assertPermitted, checkRoleChange } from '../credentials/privileges.js';
 import { DomainError } from '../errors.js';
-import type { CoreDeps, Role } from '../ports.js';
+import type { CoreDeps } from '../ports.js';
+import type { Role } from './role.js';
 import { changeRoleMembers } from './role-members.js';
 import { newRole } from './role-catalog.js';
 

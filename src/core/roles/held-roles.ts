@@ -1,5 +1,6 @@
 import type { Actor } from '../credentials/actor.js';
-import type { CatalogStore, Role, TenantStore } from '../ports.js';
+import type { CatalogStore, TenantStore } from '../ports.js';
+import type { Role } from './role.js';
 import { loadTenant } from '../tenants/load-tenant.js';
 
 /**

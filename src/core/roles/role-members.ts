@@ -6,7 +6,8 @@
  */
 import type { Actor } from '../credentials/actor.js';
 import { DomainError, fieldError } from '../errors.js';
-import type { CoreDeps, Role, RoleMember } from '../ports.js';
+import type { CoreDeps, RoleMember } from '../ports.js';
+import type { Role } from './role.js';
 import { loadTenant } from '../tenants/load-tenant.js';
 import { checkReferences } from '../users/check-references.js';
 import { isUserId } from '../users/user-id.js';

@@ -1,7 +1,8 @@
 import type { Actor } from '../credentials/actor.js';
 import { mayGrantRole } from '../credentials/privileges.js';
 import { fieldError, type FieldError } from '../errors.js';
-import type { CatalogKind, CatalogStore } from '../ports.js';
+import type { CatalogStore } from '../ports.js';
+import type { CatalogKind } from '../catalogs/catalog.js';
 import type { UserAccess } from './user.js';
 
 const ACCESS_FIELDS: ReadonlyArray<[keyof UserAccess, CatalogKind]> = [

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { deleteCatalogEntry, getCatalogEntry, listCatalogEntries, putCatalogEntry, CatalogEntryBodySchema } from '../../core/catalogs/code-catalogs.js';
-import { CATALOG_KINDS } from '../../core/ports.js';
+import { CATALOG_KINDS } from '../../core/catalogs/catalog.js';
 import { deleteRole, getRole, listRoles, putRole, RoleBodySchema } from '../../core/roles/role-catalog.js';
 import type { CoreDeps } from '../../core/ports.js';
 import type { NativeScope } from './index.js';

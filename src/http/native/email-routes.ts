@@ -1,8 +1,8 @@
 import Type from 'typebox';
 import { MESSAGE_STATUSES, type EmailMessage } from '../../core/email/email.js';
-import { getEmailTemplate, putEmailTemplate, resetEmailTemplate, type EffectiveTemplate } from '../../core/email/email-templates.js';
+import { getEmailTemplate, putEmailTemplate, resetEmailTemplate, type EffectiveTemplate } from '../../core/email/manage-templates.js';
 import { listMessages, MAX_MESSAGE_PAGE } from '../../core/email/list-messages.js';
-import { EmailTemplateSchema, TEMPLATE_VARIABLES } from '../../core/email/templates.js';
+import { EmailTemplateSchema, TEMPLATE_VARIABLES } from '../../core/email/template-rendering.js';
 import type { CoreDeps } from '../../core/ports.js';
 import type { NativeScope } from './index.js';
 import { ErrorResponses, TenantParams } from './schemas.js';

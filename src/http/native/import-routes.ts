@@ -10,10 +10,10 @@ import { exportUsers } from '../../core/imports/export-users.js';
 import { startImport } from '../../core/imports/start-import.js';
 import type { CoreDeps } from '../../core/ports.js';
 import type { User } from '../../core/users/user.js';
-import { parseColumnMap } from '../../imports/import-columns.js';
-import { EXPORT_CSV_COLUMNS, userToCsvRecord, userToDraft } from '../../imports/export-format.js';
-import { uploadSource } from '../../imports/parse-upload.js';
-import { spreadsheetSafe } from '../../imports/spreadsheet-safe.js';
+import { parseColumnMap } from '../../formats/import-columns.js';
+import { EXPORT_CSV_COLUMNS, userToCsvRecord, userToDraft } from '../../formats/export-format.js';
+import { uploadSource } from '../../formats/parse-upload.js';
+import { spreadsheetSafe } from '../../formats/spreadsheet-safe.js';
 import type { NativeScope } from './index.js';
 import { ErrorResponses, TenantParams } from './schemas.js';
 

@@ -1,5 +1,7 @@
 import Type from 'typebox';
-import type { ApiKeyRecord, CatalogEntry, Role } from '../../core/ports.js';
+import type { ApiKeyRecord } from '../../core/credentials/api-key-record.js';
+import type { CatalogEntry } from '../../core/catalogs/catalog.js';
+import type { Role } from '../../core/roles/role.js';
 import { EmailDomainRulesSchema, PasswordPolicySchema, type Tenant } from '../../core/tenants/tenant.js';
 import { UserAccessSchema, UserNameSchema, type User } from '../../core/users/user.js';
 import { FieldErrorSchema } from '../shared/problem.js';

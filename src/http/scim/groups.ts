@@ -22,7 +22,8 @@ import {
   type GroupChange,
   type GroupSortKey,
 } from '../../core/groups/groups.js';
-import type { CoreDeps, Role, RoleMember } from '../../core/ports.js';
+import type { CoreDeps, RoleMember } from '../../core/ports.js';
+import type { Role } from '../../core/roles/role.js';
 import { contextOf, pageOf, type ScimContext } from './context.js';
 import { invalidFilter, normalisePath, parseScimFilter } from './filter.js';
 import { ScimProtocolError } from './map-error.js';

@@ -4,7 +4,7 @@
  * revision; a group's is its role's revision (+1 on every change, membership included).
  * `If-None-Match` naming the current version makes a read answer 304 Not Modified.
  */
-import type { Role } from '../../core/ports.js';
+import type { Role } from '../../core/roles/role.js';
 import type { User } from '../../core/users/user.js';
 import { matchesTag, parseIfMatch, type IfMatch } from '../shared/if-match.js';
 

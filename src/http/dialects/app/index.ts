@@ -2,7 +2,7 @@ import Type from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../../../core/errors.js';
-import type { Role } from '../../../core/ports.js';
+import type { Role } from '../../../core/roles/role.js';
 import type { Tenant } from '../../../core/tenants/tenant.js';
 import { rolesHeld } from '../../../core/roles/held-roles.js';
 import { APP_KEY_PATTERN, loadTenantByAppKey } from '../../../core/tenants/app-key.js';

@@ -3,7 +3,7 @@ import type { CoreDeps } from '../ports.js';
 import { invalidInput } from '../tenants/create-tenant.js';
 import { loadTenant } from '../tenants/load-tenant.js';
 import type { EmailKind, EmailTemplate } from './email.js';
-import { checkTemplate, DEFAULT_TEMPLATES } from './templates.js';
+import { checkTemplate, DEFAULT_TEMPLATES } from './template-rendering.js';
 
 /** A tenant's template of one kind as it is in force: its own, or the default. */
 export interface EffectiveTemplate extends EmailTemplate {

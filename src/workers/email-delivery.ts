@@ -2,7 +2,7 @@ import type { Clock } from '../core/ports.js';
 import type { Db } from '../storage/database.js';
 import { createOutboxQueue } from '../storage/email-store.js';
 import { createOutboxSender, type SenderLog } from './outbox-sender.js';
-import { createSmtpMailer, describeSmtpUrl } from './smtp-mailer.js';
+import { createSmtpMailer, describeSmtpUrl } from '../smtp/smtp-mailer.js';
 
 export interface EmailDelivery {
   /** Stops polling, lets the sends in flight finish, and closes the SMTP connections. */
