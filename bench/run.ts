@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { benchBatch, oneHashMs } from './batch-1000.js';
 import { postgresFloor, sqliteFloor } from './floors.js';
 import { benchImport, type ImportFigures } from './import-users.js';
@@ -52,6 +52,7 @@ const medianRun = <T>(runs: T[], by: (r: T) => number): T => {
 
 try {
   for (const kind of kinds) {
+    const startLoad = loadavg();
     const muster = await startMuster(kind, postgres);
     const floor = kind === 'sqlite' ? sqliteFloor() : await postgresFloor(postgres!.adminUrl);
     try {
@@ -163,7 +164,8 @@ try {
         ...(millionImport && { millionImportPeakRssMiB: millionImport.peakRssMiB }),
       };
       const details = { batch, imports: importRuns, importFloorRowsPerSecond: importFloors, singleCreates: plainRuns, singleCreatesWithPassword: passwordRuns, singleCreatesWithPasswordTwiceTheConcurrency: passwordRuns2x, stalls, millionImport, representativeImport: medianRun(importRuns, (r) => r.usersPerSecond) };
-      writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), database: kind, machine, quick, summary, details }, null, 2)}\n`);
+      // The load average (1, 5, 15 minutes) when this database's run began and ended: other work on the machine weighs on every figure.
+      writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), database: kind, machine, loadAverage: { start: startLoad, end: loadavg() }, quick, summary, details }, null, 2)}\n`);
       log(`wrote ${file}`);
     } finally {
       await floor.close();
@@ -174,5 +176,5 @@ try {
   await postgres?.stop();
 }
 const width = [9, 48, 42, 28, 6, 8, 6];
-console.log(`\nMuster benchmarks on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}\n`);
+console.log(`\nMuster benchmarks on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
 for (const row of [['database', 'scenario', 'figure', 'floor', 'ratio', 'target', ''], ...rows]) console.log(row.map((c, i) => c.padEnd(width[i]!)).join(' '));
