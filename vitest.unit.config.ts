@@ -12,6 +12,7 @@ export default defineConfig({
     globalSetup: [],
     include: [
       'test/core-*.test.ts',
+      'test/poller.test.ts',
       'test/email-templates.test.ts',
       'test/import-uploads.test.ts',
       'test/supply-chain.test.ts',
