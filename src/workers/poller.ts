@@ -15,7 +15,7 @@ export interface PollerOptions<R> {
   intervalMs: number;
   /**
    * The longest wait after rounds that keep throwing: the wait doubles from `intervalMs` with
-   * each failure in a row, up to this (default 30 s, never below `intervalMs`). A round that
+   * each failure in a row, up to this (default 10 s, never below `intervalMs`). A round that
    * does not throw starts again from `intervalMs`.
    */
   maxBackoffMs?: number;
@@ -54,7 +54,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export function createPoller<R>(options: PollerOptions<R>): Poller {
   const sleep = options.sleep ?? sleepOnTimers;
   const concurrency = Math.max(1, options.concurrency ?? 1);
-  const maxBackoffMs = Math.max(options.intervalMs, options.maxBackoffMs ?? 30_000);
+  const maxBackoffMs = Math.max(options.intervalMs, options.maxBackoffMs ?? 10_000);
 
   let running = false;
   let loops: Promise<void> | undefined;
