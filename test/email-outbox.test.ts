@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsers } from '../src/core/users/create-users.js';
 import type { CoreDeps } from '../src/core/ports.js';
+import { createUserWrites } from '../src/dependencies.js';
 import { DATABASES } from './helpers/databases.js';
 import { outboxRows } from './helpers/email.js';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
@@ -151,14 +152,12 @@ describe.each(DATABASES)('email outbox on %s', (kind) => {
   });
 
   it('rolls the users back when their messages cannot be written, and keeps no message either', async () => {
-    const core: CoreDeps = {
-      ...t.core,
-      users: {
-        ...t.core.users,
-        // The message write fails after it ran, inside the users' transaction (a full disk, say).
-        transaction: (work) => t.core.users.transaction((tx) => work({ ...tx, insertEmails: async (batch) => { await tx.insertEmails(batch); throw new Error('disk full'); } })),
-      },
+    const users: CoreDeps['users'] = {
+      ...t.core.users,
+      // The message write fails after it ran, inside the users' transaction (a full disk, say).
+      transaction: (work) => t.core.users.transaction((tx) => work({ ...tx, insertEmails: async (batch) => { await tx.insertEmails(batch); throw new Error('disk full'); } })),
     };
+    const core: CoreDeps = { ...t.core, users, userWrites: createUserWrites({ ...t.core, users }) };
     await expect(createUsers(core, 'acme', GLOBAL_ADMIN, [{ email: 'lost@example.com' }])).rejects.toThrow('disk full');
     expect(await t.db.kysely.selectFrom('users').select('id').where('email', '=', 'lost@example.com').execute()).toEqual([]);
     expect((await outboxRows(t.db)).filter((m) => m.to_address === 'lost@example.com')).toEqual([]);

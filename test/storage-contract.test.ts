@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditAction, AuditEvent } from '../src/core/audit/audit.js';
 import type { ApiKeyRecord } from '../src/core/credentials/api-key-record.js';
 import type { EmailBatch } from '../src/core/email/email.js';
-import type { AuditStore, InvitationStore, OutboxReader } from '../src/core/ports.js';
+import type { AuditStore, InvitationStore, OutboxReader, TxDecision, UserWriteTx } from '../src/core/ports.js';
 import type { Role } from '../src/core/roles/role.js';
 import { DEFAULT_PASSWORD_POLICY, type Tenant } from '../src/core/tenants/tenant.js';
 import { checkUserFilter } from '../src/core/users/user-filter.js';
@@ -24,6 +24,10 @@ import { createTestDatabase, DATABASES, type TestDatabase } from './helpers/data
 
 /** Thrown by a transaction's work to abandon it. */
 class Abandon extends Error {}
+
+/** The end a transaction's work asks for: its writes kept, or undone without an error. */
+const commit = <T>(value: T) => ({ decision: 'commit' as const, value });
+const rollback = <T>(value: T) => ({ decision: 'rollback' as const, value });
 
 describe.each(DATABASES)('the storage contract on %s', (kind) => {
   let database: TestDatabase;
@@ -109,7 +113,7 @@ describe.each(DATABASES)('the storage contract on %s', (kind) => {
     const numbers = await stores.users.transaction(async (tx) => {
       const inserted = await tx.insertUsers(users);
       await tx.addUsers(users[0]!.tenantId, inserted.size);
-      return inserted;
+      return commit(inserted);
     });
     expect(numbers.size).toBe(users.length);
     return users.map((u) => ({ ...u, number: numbers.get(u.id)! }));
@@ -147,14 +151,14 @@ describe.each(DATABASES)('the storage contract on %s', (kind) => {
     };
   }
 
-  // The write port of user creation. Kept together: a change of how a transaction ends
-  // (a returned decision instead of a throw) is adapted here in one place.
+  // The write port of user creation: its work ends the transaction by a returned decision
+  // (commit or rollback), or by a throw. Kept together, so that a change of the port is met here.
   describe('the users write transaction', () => {
     it('inserts users with their roles and returns their numbers, in the order given', async () => {
       const tenant = await newTenant();
       expect(await stores.catalogs.insertRole(newRole(tenant.id, 'Staff'))).toBe(true);
       const users = [newUser(tenant.id, 'ada', { roles: ['Staff'] }), newUser(tenant.id, 'bob'), newUser(tenant.id, 'cy')];
-      const numbers = await stores.users.transaction((tx) => tx.insertUsers(users));
+      const numbers = await stores.users.transaction(async (tx) => commit(await tx.insertUsers(users)));
       expect([...numbers.keys()]).toEqual(users.map((u) => u.id));
       const [a, b, c] = users.map((u) => numbers.get(u.id)!);
       expect(a).toBeLessThan(b!);
@@ -170,7 +174,7 @@ describe.each(DATABASES)('the storage contract on %s', (kind) => {
       const sameUserName = newUser(tenant.id, 'y', { userName: existing!.userName.toUpperCase() });
       const fresh = newUser(tenant.id, 'fresh');
       const twiceInCall = newUser(tenant.id, 'z', { email: 'Fresh@Example.com', userName: 'z-name' });
-      const numbers = await stores.users.transaction((tx) => tx.insertUsers([sameEmail, sameUserName, fresh, twiceInCall]));
+      const numbers = await stores.users.transaction(async (tx) => commit(await tx.insertUsers([sameEmail, sameUserName, fresh, twiceInCall])));
       expect([...numbers.keys()]).toEqual([fresh.id]);
       expect((await stores.users.list(tenant.id, { limit: 10 })).map((u) => u.email)).toEqual(['taken@example.com', 'fresh@example.com']);
     });
@@ -180,7 +184,7 @@ describe.each(DATABASES)('the storage contract on %s', (kind) => {
       await insert([newUser(tenant.id, 'old', { externalId: 'EXT-1' })]);
       const taken = await stores.users.transaction(async (tx) => {
         await tx.insertUsers([newUser(tenant.id, 'new')]);
-        return tx.findTaken(tenant.id, ['old@example.com', 'new@example.com', 'none@example.com'], ['new@example.com', 'nobody'], ['EXT-1', 'ext-1']);
+        return commit(await tx.findTaken(tenant.id, ['old@example.com', 'new@example.com', 'none@example.com'], ['new@example.com', 'nobody'], ['EXT-1', 'ext-1']));
       });
       expect([...taken.emailKeys].sort()).toEqual(['new@example.com', 'old@example.com']);
       expect([...taken.userNameKeys]).toEqual(['new@example.com']);
@@ -198,7 +202,7 @@ describe.each(DATABASES)('the storage contract on %s', (kind) => {
         const first = await tx.addUsers(tenant.id, 3);
         const second = await tx.addUsers(tenant.id, -1);
         const locked = await tx.lockUsersRevision(tenant.id);
-        return { before, first, second, locked };
+        return commit({ before, first, second, locked });
       });
       expect(results).toEqual({
         before: 0,
@@ -217,6 +221,7 @@ describe.each(DATABASES)('the storage contract on %s', (kind) => {
       await stores.users.transaction(async (tx) => {
         await tx.deleteUsers(tenant.id, [gone!.id, elsewhere!.id]);
         await tx.deleteUsers(tenant.id, []);
+        return commit(undefined);
       });
       expect(await stores.users.get(tenant.id, gone!.id)).toBeUndefined();
       expect(await stores.users.get(tenant.id, kept!.id)).toBeDefined();
@@ -232,6 +237,7 @@ describe.each(DATABASES)('the storage contract on %s', (kind) => {
         await tx.addUsers(tenant.id, 1);
         await tx.insertEmails(emailsFor(user, 'token-1'));
         await tx.recordAudit([event]);
+        return commit(undefined);
       });
       const { messages } = await outbox.list(tenant.id, { limit: 10 });
       expect(messages).toHaveLength(1);
@@ -242,28 +248,48 @@ describe.each(DATABASES)('the storage contract on %s', (kind) => {
       expect(events[0]).toMatchObject({ id: event.id, action: 'user.created', resourceId: user.id, actorKeyId: 'contract' });
     });
 
-    it('leaves nothing behind when its work throws, and rejects with that error', async () => {
+    /** Work that writes one of everything (a user with a role, a seat, a deletion, emails, an event) before it ends as `end` says. */
+    async function undone(end: (tx: UserWriteTx) => Promise<TxDecision<string>>) {
       const tenant = await newTenant();
       await stores.catalogs.insertRole(newRole(tenant.id, 'Staff'));
       const [existing] = await insert([newUser(tenant.id, 'existing')]);
       const before = await stores.tenants.get(tenant.id);
       const user = newUser(tenant.id, 'doomed', { roles: ['Staff'] });
-      const abandoned = stores.users.transaction(async (tx) => {
+      const token = `token-${tenant.id}`;
+      const result = stores.users.transaction(async (tx) => {
         expect((await tx.insertUsers([user])).size).toBe(1);
         await tx.addUsers(tenant.id, 1);
         await tx.deleteUsers(tenant.id, [existing!.id]);
-        await tx.insertEmails(emailsFor(user, 'token-2'));
+        await tx.insertEmails(emailsFor(user, token));
         await tx.recordAudit([auditOf(tenant.id, 'user.created', user.id)]);
+        return end(tx);
+      });
+      // Observed at once, so that a rejection is not reported unhandled before the case awaits it.
+      result.catch(() => {});
+      const nothingLeft = async () => {
+        expect(await stores.users.get(tenant.id, user.id)).toBeUndefined();
+        expect(await stores.users.get(tenant.id, existing!.id)).toBeDefined();
+        expect(await stores.tenants.get(tenant.id)).toEqual(before);
+        expect((await outbox.list(tenant.id, { limit: 10 })).messages).toEqual([]);
+        expect(await invitations.findByTokenHash(`hash-of-${token}`)).toBeUndefined();
+        expect(await audit.list(tenant.id, { limit: 10 })).toEqual([]);
+        expect(await stores.users.listRoleMembers(tenant.id, 'Staff', { limit: 10 })).toEqual([]);
+      };
+      return { result, nothingLeft };
+    }
+
+    it('leaves nothing behind when its work throws, and rejects with that error', async () => {
+      const { result, nothingLeft } = await undone(async () => {
         throw new Abandon('changed my mind');
       });
-      await expect(abandoned).rejects.toBeInstanceOf(Abandon);
-      expect(await stores.users.get(tenant.id, user.id)).toBeUndefined();
-      expect(await stores.users.get(tenant.id, existing!.id)).toBeDefined();
-      expect(await stores.tenants.get(tenant.id)).toEqual(before);
-      expect((await outbox.list(tenant.id, { limit: 10 })).messages).toEqual([]);
-      expect(await invitations.findByTokenHash('hash-of-token-2')).toBeUndefined();
-      expect(await audit.list(tenant.id, { limit: 10 })).toEqual([]);
-      expect(await stores.users.listRoleMembers(tenant.id, 'Staff', { limit: 10 })).toEqual([]);
+      await expect(result).rejects.toBeInstanceOf(Abandon);
+      await nothingLeft();
+    });
+
+    it('leaves nothing behind when its work decides to roll back, and returns the value without throwing', async () => {
+      const { result, nothingLeft } = await undone(async () => rollback('refused'));
+      await expect(result).resolves.toBe('refused');
+      await nothingLeft();
     });
   });
 
@@ -488,6 +514,7 @@ describe.each(DATABASES)('the storage contract on %s', (kind) => {
         await tx.addUsers(a.id, 1);
         await tx.insertEmails(emailsFor(userA, `token-${a.id}`));
         await tx.recordAudit([auditOf(a.id, 'user.created', userA.id)]);
+        return commit(undefined);
       });
       await stores.keys.insert({ id: `key-${next()}`, tenantId: a.id, name: 'a', role: 'reader', tokenHash: `sha-${next()}`, createdAt: at(), revokedAt: null });
 
@@ -509,7 +536,7 @@ describe.each(DATABASES)('the storage contract on %s', (kind) => {
       // Nor can it change any of it.
       expect(await stores.users.update(b.id, userA.id, 1, { department: 'Hijacked', updatedAt: at() })).toEqual({ status: 'not-found' });
       expect(await stores.users.delete(b.id, userA.id)).toBe(false);
-      await stores.users.transaction((tx) => tx.deleteUsers(b.id, [userA.id]));
+      await stores.users.transaction(async (tx) => commit(await tx.deleteUsers(b.id, [userA.id])));
       expect(await stores.catalogs.deleteRole(b.id, 'OnlyA', undefined, at())).toBe(false);
       expect(await stores.catalogs.updateRole(b.id, roleA.id, 1, { name: 'Hijacked' }, at())).toEqual({ status: 'missing' });
       expect(await stores.users.get(a.id, userA.id)).toMatchObject({ department: null, revision: 1, roles: ['OnlyA'] });
@@ -519,7 +546,7 @@ describe.each(DATABASES)('the storage contract on %s', (kind) => {
       // The unique indexes are per tenant: B takes the same email, user name, external id and role name.
       await stores.catalogs.insertRole(newRole(b.id, 'Shared'));
       const userB = newUser(b.id, 'same', { roles: ['Shared'], externalId: 'ext-same' });
-      expect([...(await stores.users.transaction((tx) => tx.insertUsers([userB]))).keys()]).toEqual([userB.id]);
+      expect([...(await stores.users.transaction(async (tx) => commit(await tx.insertUsers([userB])))).keys()]).toEqual([userB.id]);
       expect((await stores.users.list(a.id, { limit: 10 })).map((u) => u.id)).toEqual([userA.id]);
       expect((await stores.users.listRoleMembers(a.id, 'Shared', { limit: 10 }))).toEqual([]);
     });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import type { CoreDeps, UserStore, UserWriteTx } from '../src/core/ports.js';
-import { createDependencies, prepareDatabase } from '../src/dependencies.js';
+import { createDependencies, createUserWrites, prepareDatabase } from '../src/dependencies.js';
 import type { Db } from '../src/storage/database.js';
 import { createTestDatabase, DATABASES } from './helpers/databases.js';
 import { createTenant, expectProblem, usersWithEmail } from './helpers/native-fixtures.js';
@@ -64,7 +64,8 @@ function withFaults(core: CoreDeps, faults: Faults): CoreDeps {
       return hashes;
     },
   };
-  return { ...core, users, hasher };
+  // The create path writes through the writer built over the faulty store.
+  return { ...core, users, hasher, userWrites: createUserWrites({ ...core, users }) };
 }
 
 describe.each(DATABASES)('a fault in one grouped create on %s', (kind) => {

@@ -1,7 +1,8 @@
 /**
- * The closed catalogue of domain error codes. The core speaks only these; every HTTP
- * dialect maps each of them to its own status and body in its `map-error.ts`, with an
- * exhaustive switch so that a new code cannot be forgotten by any dialect.
+ * The closed catalogue of domain error codes. The core speaks only these; the native API
+ * maps each of them to a status in an exhaustive table (http/native/map-error.ts), so that a
+ * new code cannot be forgotten, and every other API states in its `map-error.ts` only where
+ * its status or body differs from that table.
  */
 export const ERROR_CODES = [
   'MISSING_REQUIRED_FIELD',

@@ -22,6 +22,7 @@ import type { ApiKeyRecord } from './credentials/api-key-record.js';
 import type { Tenant } from './tenants/tenant.js';
 import type { NewUser, User } from './users/user.js';
 import type { UserFilter, UserSortAttribute } from './users/user-filter.js';
+import type { UsersWriter } from './users/write-users.js';
 
 export interface Clock {
   now(): Date;
@@ -144,6 +145,15 @@ export interface TakenKeys {
   externalIds?: Set<string>;
 }
 
+/**
+ * How a transaction's work wants it to end: `commit` its writes, or `rollback` them (a refused
+ * atomic batch, a stale revision) without an error being thrown; `value` is returned either way.
+ */
+export interface TxDecision<T> {
+  decision: 'commit' | 'rollback';
+  value: T;
+}
+
 /** Writes that must happen together, inside one database transaction. */
 export interface UserWriteTx {
   /**
@@ -235,11 +245,13 @@ export type UpdateResult =
 
 export interface UserStore {
   /**
-   * Runs `work` in one transaction; commits when it resolves, rolls back when it throws. When
-   * the database aborts the transaction for a retry (a deadlock, a busy file) `work` runs again
-   * in a new transaction, so it must not leave effects outside it that a second run would repeat.
+   * Runs `work` in one transaction and ends it as `work` decides: commits on `commit`, rolls
+   * back on `rollback` (nothing is thrown for it), and returns the decision's value either way;
+   * rolls back and rejects when `work` throws. When the database aborts the transaction for a
+   * retry (a deadlock, a busy file) `work` runs again in a new transaction, so it must not leave
+   * effects outside it that a second run would repeat.
    */
-  transaction<T>(work: (tx: UserWriteTx) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: UserWriteTx) => Promise<TxDecision<T>>): Promise<T>;
   findTaken(tenantId: string, emailKeys: readonly string[], userNameKeys: readonly string[], externalIds?: readonly string[]): Promise<TakenKeys>;
   get(tenantId: string, id: string): Promise<User | undefined>;
   list(tenantId: string, query: UserListQuery): Promise<User[]>;
@@ -399,6 +411,11 @@ export interface CoreDeps {
   audit: AuditStore;
   /** Import jobs: their staged rows, chunks, progress and row errors. */
   imports: ImportStore;
+  /**
+   * Writes the planned creates of the API: one transaction per call, or one shared by the calls
+   * of a tenant that arrive together (group commit). Built over `users` (src/dependencies.ts).
+   */
+  userWrites: UsersWriter;
 }
 
 export type { Actor };

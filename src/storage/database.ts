@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
+import type { TxDecision } from '../core/ports.js';
 import type { Database } from './schema.js';
 import { inSqliteTransaction, SqliteRows } from './bulk-insert.js';
 import { SERVING_WAL_AUTOCHECKPOINT_PAGES, startCheckpointer, withStatementCache, YieldToEventLoopPlugin } from './sqlite-tuning.js';
@@ -17,6 +18,12 @@ export interface Db {
    * at once so that two processes sharing a file serialise instead of failing on upgrade.
    */
   write<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * As `write`, but `work` decides how the transaction ends: with `commit` it commits, with
+   * `rollback` it rolls back, nothing thrown; either way its `value` is returned. Throwing still
+   * rolls back and rejects. A retried transaction runs `work` again, as `write` does.
+   */
+  writeOrRollback<T>(work: (trx: Kysely<Database>) => Promise<TxDecision<T>>): Promise<T>;
   close(): Promise<void>;
   /**
    * SQLite only: after a redaction, makes sure no earlier version of the rewritten pages stays
@@ -101,6 +108,22 @@ function openSqlite(path: string): Db {
           }
         }),
       ),
+    // As `write`; the work's decision ends the transaction.
+    writeOrRollback: (work) =>
+      withWriteRetries(() =>
+        kysely.connection().execute(async (conn) => {
+          await sql`begin immediate`.execute(conn);
+          inSqliteTransaction(conn, rows);
+          try {
+            const { decision, value } = await work(conn);
+            await (decision === 'commit' ? sql`commit` : sql`rollback`).execute(conn);
+            return value;
+          } catch (error) {
+            if (database.inTransaction) await sql`rollback`.execute(conn);
+            throw error;
+          }
+        }),
+      ),
     scrubLog: () => checkpointer?.scrub(),
     close: async () => {
       await kysely.destroy();
@@ -127,6 +150,19 @@ function openPostgres(url: string): Db {
     // Two transactions that lock the same rows in opposite orders deadlock; PostgreSQL aborts
     // one of them (40P01), which is then tried again instead of failing the request.
     write: (work) => withWriteRetries(() => kysely.transaction().execute((trx: Transaction<Database>) => work(trx))),
+    writeOrRollback: (work) =>
+      withWriteRetries(async () => {
+        const trx = await kysely.startTransaction().execute();
+        try {
+          const { decision, value } = await work(trx);
+          await (decision === 'commit' ? trx.commit() : trx.rollback()).execute();
+          return value;
+        } catch (error) {
+          // Releases the connection even when the rollback itself fails (a broken connection).
+          if (!trx.isCommitted && !trx.isRolledBack) await trx.rollback().execute().catch(() => {});
+          throw error;
+        }
+      }),
     close: () => kysely.destroy(),
   };
 }

@@ -229,7 +229,7 @@ export function userWritesIn(trx: Kysely<Database>, dialect: DialectName): UserW
 export function createUserStore(db: Db): UserStore {
   const k = db.kysely;
   return {
-    transaction: (work) => db.write((trx) => work(writeTx(trx, db.dialect))),
+    transaction: (work) => db.writeOrRollback((trx) => work(writeTx(trx, db.dialect))),
     findTaken: (tenantId, emailKeys, userNameKeys, externalIds) => findTaken(k, tenantId, emailKeys, userNameKeys, externalIds),
     search: (tenantId, query) => searchUsers(k, db.dialect, tenantId, query),
     listRoleMembers: (tenantId, role, options) => listRoleMembers(k, tenantId, role, options),

@@ -45,6 +45,12 @@ export const ACTIONS = {
   'users:read': 'reader',
   'users:write': 'user-manager',
   'users:delete': 'tenant-admin',
+  /**
+   * Creating users on behalf of an administrator account, as the provisioning API's seed
+   * requires ("the application must be working on behalf of an authorized administrator
+   * account"): tenant admins and above.
+   */
+  'users:provision': 'tenant-admin',
   /** The outbox shows invitation codes while they are undelivered: tenant admins only. */
   'email:read': 'tenant-admin',
   'email:configure': 'tenant-admin',

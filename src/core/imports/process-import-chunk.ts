@@ -1,12 +1,14 @@
 import { isDomainError, type FieldError } from '../errors.js';
-import type { CoreDeps } from '../ports.js';
-import { createUsers, type UserOutcome } from '../users/create-users.js';
+import type { CoreDeps, UserStore } from '../ports.js';
+import { createUsers, writePlan, type UserOutcome } from '../users/create-users.js';
+import { planCreates, type PlanPorts } from '../users/plan-creates.js';
+import type { UpdateUserPorts } from '../users/update-user.js';
 import { identityKey } from '../users/normalise.js';
 import { updateExistingUsers, type UpdateOutcome } from './update-existing.js';
 import { MAX_CHUNK_ATTEMPTS, MAX_CHUNK_CLAIMS, type ClaimedChunk, type ImportChunkTx, type ImportCounts, type ImportRowError, type OnConflict, type RowSource } from './import-job.js';
 
-/** What running import jobs needs: the whole core (the create path) and its import store. */
-export type ImportRunDeps = CoreDeps;
+/** What running import jobs needs: the create path's ports (planning, and updates under onConflict=update) and the import store. */
+export type ImportRunDeps = PlanPorts & UpdateUserPorts & Pick<CoreDeps, 'imports' | 'userWrites'> & { users: Pick<UserStore, 'list' | 'findTaken' | 'get' | 'update'> };
 
 /** What one round of the runner did. */
 export type ChunkReport =
@@ -150,8 +152,8 @@ function tally(
 }
 
 /**
- * Runs one chunk of one import job through the create path — the same `createUsers` every
- * API uses — and records the job's progress in the transaction that creates the chunk's
+ * Runs one chunk of one import job through the create path — the planner and the writer that
+ * `createUsers` uses for every API, the chunk's transaction passed to the writer — and records the job's progress in the transaction that creates the chunk's
  * users, so that a crash leaves either both or neither: a restarted job goes on after its last
  * committed chunk, with no row lost and none created twice.
  */
@@ -178,49 +180,36 @@ export async function processImportChunk(deps: ImportRunDeps, chunk: ClaimedChun
     return deps.imports.chunkTransaction((_users, imports) => record(imports, outcomes));
   }
 
-  let counts: ImportCounts | undefined;
-  // The create path's transaction becomes the chunk's: the users and the job's progress commit together.
-  let chunkWrites: ImportChunkTx | undefined;
   const checkClaim = () => {
     if (abandon?.aborted) throw new ClaimLost();
   };
-  const inChunkTransaction: ImportRunDeps = {
-    ...deps,
-    // Hashing is most of a chunk's time: it goes in steps, and stops as soon as the chunk is no
-    // longer this worker's (its lease lost, or the runner stopping).
-    hasher: abandon
-      ? {
-          ...deps.hasher,
-          hashAll: async (passwords, priority) => {
-            const hashes: (string | undefined)[] = [];
-            for (let i = 0; i < passwords.length; i += HASH_STEP) {
-              checkClaim();
-              hashes.push(...(await deps.hasher.hashAll(passwords.slice(i, i + HASH_STEP), priority)));
-            }
+  // Hashing is most of a chunk's time: it goes in steps, and stops as soon as the chunk is no
+  // longer this worker's (its lease lost, or the runner stopping).
+  const hasher: ImportRunDeps['hasher'] = abandon
+    ? {
+        ...deps.hasher,
+        hashAll: async (passwords, priority) => {
+          const hashes: (string | undefined)[] = [];
+          for (let i = 0; i < passwords.length; i += HASH_STEP) {
             checkClaim();
-            return hashes;
-          },
-        }
-      : deps.hasher,
-    users: {
-      ...deps.users,
-      transaction: (work) =>
-        deps.imports.chunkTransaction((users, imports) => {
+            hashes.push(...(await deps.hasher.hashAll(passwords.slice(i, i + HASH_STEP), priority)));
+          }
           checkClaim();
-          chunkWrites = imports;
-          return work(users);
-        }),
-    },
-  };
-  await createUsers(inChunkTransaction, job.tenantId, job.actor, drafts.map((d) => d.draft), {
+          return hashes;
+        },
+      }
+    : deps.hasher;
+  const plan = await planCreates({ ...deps, hasher }, job.tenantId, job.actor, drafts.map((d) => d.draft), {
     notify: job.options.notify,
     // Hashing for an import waits for capacity that interactive requests leave.
     priority: 'background',
-    beforeCommit: async (outcomes) => {
-      counts = await record(chunkWrites!, outcomes);
-    },
   });
-  return counts!;
+  // The users are written in the chunk's own transaction: they and the job's progress commit together.
+  return deps.imports.chunkTransaction(async (users, imports) => {
+    checkClaim();
+    const { outcomes } = await writePlan(deps, plan, { within: users });
+    return record(imports, outcomes);
+  });
 }
 
 /**

@@ -10,8 +10,8 @@
  */
 import type { Actor } from '../credentials/actor.js';
 import { isDomainError, type FieldError } from '../errors.js';
-import type { CoreDeps } from '../ports.js';
-import { updateUser } from '../users/update-user.js';
+import type { UserStore } from '../ports.js';
+import { updateUser, type UpdateUserPorts } from '../users/update-user.js';
 import { identityKey } from '../users/normalise.js';
 import type { User } from '../users/user.js';
 
@@ -51,7 +51,7 @@ function patchOf(draft: Record<string, unknown>): { patch: Record<string, unknow
 }
 
 /** The existing user a row names: by email first, else by user name. */
-async function existingUser(deps: CoreDeps, tenantId: string, draft: unknown): Promise<User | undefined> {
+async function existingUser(deps: { users: Pick<UserStore, 'list'> }, tenantId: string, draft: unknown): Promise<User | undefined> {
   const email = stringField(draft, 'email');
   if (email !== undefined) {
     const [byEmail] = await deps.users.list(tenantId, { emailKey: identityKey(email), limit: 1 });
@@ -70,7 +70,7 @@ async function existingUser(deps: CoreDeps, tenantId: string, draft: unknown): P
  * finds them). Returns one outcome per such row; the rows absent from the result name no
  * existing user and are for the create path.
  */
-export async function updateExistingUsers(deps: CoreDeps, tenantId: string, actor: Actor, drafts: readonly unknown[], dryRun: boolean): Promise<UpdateOutcome[]> {
+export async function updateExistingUsers(deps: UpdateUserPorts & { users: Pick<UserStore, 'list' | 'findTaken'> }, tenantId: string, actor: Actor, drafts: readonly unknown[], dryRun: boolean): Promise<UpdateOutcome[]> {
   // One query tells which rows may name someone: most rows of a typical upload are new.
   const emailKeys = drafts.flatMap((d) => (stringField(d, 'email') === undefined ? [] : [identityKey(stringField(d, 'email')!)]));
   const userNameKeys = drafts.flatMap((d) => (stringField(d, 'userName') === undefined ? [] : [identityKey(stringField(d, 'userName')!)]));

@@ -2,19 +2,22 @@ import { auditEvent } from '../audit/audit.js';
 import type { Actor } from '../credentials/actor.js';
 import { assertPermitted, checkUserDelete } from '../credentials/privileges.js';
 import { DomainError } from '../errors.js';
-import type { CoreDeps } from '../ports.js';
+import type { CoreDeps, UserStore } from '../ports.js';
 import { loadTenant } from '../tenants/load-tenant.js';
 import { isUserId } from './user-id.js';
 
 /** Reads and tries again when the user changed between the read and the delete. */
 const DELETE_ATTEMPTS = 3;
 
+/** What deleting a user reads and writes. */
+export type DeleteUserPorts = Pick<CoreDeps, 'tenants' | 'catalogs' | 'clock' | 'ids'> & { users: Pick<UserStore, 'get' | 'delete'> };
+
 /**
  * Deletes a user and, with it (in the same transaction, by the foreign keys), its invitations
  * and its unsent messages. A user holding an admin role is deleted only by an actor who may
  * grant that role (ADMIN_ROLE_FORBIDDEN).
  */
-export async function deleteUser(deps: CoreDeps, tenantId: string, actor: Actor, id: string): Promise<void> {
+export async function deleteUser(deps: DeleteUserPorts, tenantId: string, actor: Actor, id: string): Promise<void> {
   await loadTenant(deps.tenants, actor, 'users:delete', tenantId);
   // The user is deleted only at the revision its roles were judged at: one given an admin role
   // (or whose role became one) in between is judged again.

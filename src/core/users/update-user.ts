@@ -3,7 +3,7 @@ import { auditEvent } from '../audit/audit.js';
 import type { Actor } from '../credentials/actor.js';
 import { assertPermitted, checkUserChange } from '../credentials/privileges.js';
 import { DomainError, type FieldError } from '../errors.js';
-import type { CoreDeps, InvitationRevocation, UserChange } from '../ports.js';
+import type { CoreDeps, InvitationRevocation, PasswordHasher, UserChange, UserStore } from '../ports.js';
 import { loadTenant } from '../tenants/load-tenant.js';
 import { compileValidator } from '../validation.js';
 import { checkReferences } from './check-references.js';
@@ -64,6 +64,12 @@ function changedFields(current: User, patch: UserPatch, draft: CheckedDraft): st
   return changed;
 }
 
+/** What changing a user reads and writes. */
+export type UpdateUserPorts = Pick<CoreDeps, 'tenants' | 'catalogs' | 'clock' | 'ids'> & {
+  users: Pick<UserStore, 'get' | 'update'>;
+  hasher: Pick<PasswordHasher, 'hash'>;
+};
+
 /**
  * Changes a user if `expectedRevision` (from `If-Match`) is still current; `any` (`If-Match: *`)
  * asks only that the user exist, and a change that gets in first is read and checked again. The merged result
@@ -77,7 +83,7 @@ function changedFields(current: User, patch: UserPatch, draft: CheckedDraft): st
  * with another user's email or user name is left to the write to find.
  */
 export async function updateUser(
-  deps: CoreDeps,
+  deps: UpdateUserPorts,
   tenantId: string,
   actor: Actor,
   id: string,

@@ -5,6 +5,7 @@ import { deleteRole, getRole, listRoles, putRole, RoleBodySchema } from '../../c
 import type { CoreDeps } from '../../core/ports.js';
 import type { NativeScope } from './index.js';
 import { CatalogEntrySchema, ErrorResponses, presentEntry, presentRole, RoleSchema, TenantParams } from './schemas.js';
+import { documentedBody } from '../shared/body-validation.js';
 
 const tags = ['native'];
 const RoleParams = Type.Object({ tenant: Type.String(), name: Type.String({ maxLength: 100 }) });
@@ -13,7 +14,7 @@ const CodeParams = Type.Object({ tenant: Type.String(), code: Type.String({ maxL
 export function catalogRoutes(app: NativeScope, core: CoreDeps): void {
 
   app.put('/tenants/:tenant/roles/:name', {
-    schema: { tags, summary: 'Create or replace a role', params: RoleParams, body: RoleBodySchema, response: { 200: RoleSchema, 201: RoleSchema, ...ErrorResponses } },
+    schema: { tags, summary: 'Create or replace a role', params: RoleParams, body: documentedBody(RoleBodySchema), response: { 200: RoleSchema, 201: RoleSchema, ...ErrorResponses } },
     handler: async (request, reply) => {
       const { role, created } = await putRole(core, request.actor, request.params.tenant, request.params.name, request.body);
       return reply.code(created ? 201 : 200).send(presentRole(role));
@@ -37,7 +38,7 @@ export function catalogRoutes(app: NativeScope, core: CoreDeps): void {
 
   for (const kind of CATALOG_KINDS) {
     app.put(`/tenants/:tenant/${kind}/:code`, {
-      schema: { tags, summary: `Create or replace a ${kind} code`, params: CodeParams, body: CatalogEntryBodySchema, response: { 200: CatalogEntrySchema, 201: CatalogEntrySchema, ...ErrorResponses } },
+      schema: { tags, summary: `Create or replace a ${kind} code`, params: CodeParams, body: documentedBody(CatalogEntryBodySchema), response: { 200: CatalogEntrySchema, 201: CatalogEntrySchema, ...ErrorResponses } },
       handler: async (request, reply) => {
         const { entry, created } = await putCatalogEntry(core, request.actor, request.params.tenant, kind, request.params.code, request.body);
         return reply.code(created ? 201 : 200).send(presentEntry(entry));

@@ -1,12 +1,12 @@
 import Type from 'typebox';
 import { createHash } from 'node:crypto';
-import { authorize } from '../../core/credentials/actor.js';
 import { loginKey, VerifyCredentialsSchema, verifyCredentials } from '../../core/credentials/verify-password.js';
 import { DomainError } from '../../core/errors.js';
 import type { CoreDeps } from '../../core/ports.js';
 import type { NativeScope } from './index.js';
 import { setLimitHeaders, takePoint } from '../shared/rate-limit.js';
 import { ErrorResponses, presentUser, TenantParams, UserSchema } from './schemas.js';
+import { documentedBody } from '../shared/body-validation.js';
 
 /** Password checks allowed per minute for one login of one tenant, by default. */
 export const DEFAULT_VERIFY_PER_LOGIN_PER_MINUTE = 10;
@@ -25,6 +25,8 @@ export function credentialRoutes(app: NativeScope, core: CoreDeps, options: { pe
   const limitPerLogin = app.limiters('verify', options.perLoginPerMinute ?? DEFAULT_VERIFY_PER_LOGIN_PER_MINUTE);
 
   app.post('/tenants/:tenant/credentials/verify', {
+    // Only a caller who may verify in this tenant counts against its logins' limits.
+    config: { performs: 'credentials:verify' },
     schema: {
       tags: ['native'],
       summary: "Check a user's password",
@@ -35,13 +37,11 @@ export function credentialRoutes(app: NativeScope, core: CoreDeps, options: { pe
         '(429 with Retry-After past it). A correct password stored in another format (bcrypt, scrypt, PBKDF2, argon2i, weaker argon2id) ' +
         "is re-hashed with Muster's current argon2id parameters.",
       params: TenantParams,
-      body: VerifyCredentialsSchema,
+      body: documentedBody(VerifyCredentialsSchema),
       response: { 200: VerifyResponse, ...ErrorResponses },
     },
     handler: async (request, reply) => {
       const { tenant } = request.params;
-      // Only a caller who may verify in this tenant counts against its logins' limits.
-      authorize(request.actor, 'credentials:verify', tenant);
       const login = (request.body as { login?: unknown } | undefined)?.login;
       if (typeof login === 'string') {
         // A digest: the stored key has a bounded length and names no login in clear.

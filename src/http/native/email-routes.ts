@@ -6,6 +6,7 @@ import { EmailTemplateSchema, TEMPLATE_VARIABLES } from '../../core/email/templa
 import type { CoreDeps } from '../../core/ports.js';
 import type { NativeScope } from './index.js';
 import { ErrorResponses, TenantParams } from './schemas.js';
+import { documentedBody } from '../shared/body-validation.js';
 
 const tags = ['native'];
 const Timestamp = Type.String({ format: 'date-time' });
@@ -105,7 +106,7 @@ export function emailRoutes(app: NativeScope, core: CoreDeps): void {
       tags,
       summary: "Set the tenant's own template (mustache; {{x}} escapes HTML in the html part)",
       params: TemplateParams,
-      body: EmailTemplateSchema,
+      body: documentedBody(EmailTemplateSchema),
       response: { 200: EffectiveTemplateSchema, 201: EffectiveTemplateSchema, ...ErrorResponses },
     },
     handler: async (request, reply) => {

@@ -23,7 +23,10 @@ export async function nativeApi(scope: FastifyInstance, options: { core: CoreDep
   renderErrorsWith(app, renderProblem);
   // JSON only: without this, Fastify's built-in text/plain parser would hand a string to the routes.
   app.removeContentTypeParser('text/plain');
-  requireActor(app, options.authenticator, 'native');
+  requireActor(app, options.authenticator, 'native', (request) => {
+    const tenant = (request.params as { tenant?: unknown } | undefined)?.tenant;
+    return typeof tenant === 'string' ? tenant : null;
+  });
   sessionRoutes(app);
   tenantRoutes(app, options.core);
   catalogRoutes(app, options.core);

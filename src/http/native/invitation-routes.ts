@@ -4,6 +4,7 @@ import Type from 'typebox';
 import { acceptInvitation, AcceptInvitationSchema } from '../../core/email/accept-invitation.js';
 import type { CoreDeps } from '../../core/ports.js';
 import { renderErrorsWith, renderProblem } from '../shared/error-handler.js';
+import { documentedBody } from '../shared/body-validation.js';
 
 /**
  * `POST /v1/invitations/accept`: the one native route without an API key — the invitation
@@ -23,7 +24,7 @@ export async function invitationApi(scope: FastifyInstance, options: { core: Cor
       description:
         'The password must satisfy the tenant policy. An unknown token is INVITATION_INVALID (400); one already redeemed is INVITATION_USED (410); one past its time is INVITATION_EXPIRED (410).',
       security: [],
-      body: AcceptInvitationSchema,
+      body: documentedBody(AcceptInvitationSchema),
       response: {
         200: Type.Object({ status: Type.Literal('accepted'), tenant: Type.String(), userId: Type.String(), userName: Type.String() }),
         400: Type.Ref('Problem'),

@@ -6,13 +6,14 @@ import { updateTenant } from '../../core/tenants/update-tenant.js';
 import type { CoreDeps } from '../../core/ports.js';
 import type { NativeScope } from './index.js';
 import { ApiKeySchema, ErrorResponses, IssuedApiKeySchema, presentKey, presentTenant, TenantParams, TenantSchema } from './schemas.js';
+import { documentedBody } from '../shared/body-validation.js';
 
 const tags = ['native'];
 
 export function tenantRoutes(app: NativeScope, core: CoreDeps): void {
 
   app.post('/tenants', {
-    schema: { tags, summary: 'Create a tenant (global admin)', body: NewTenantSchema, response: { 201: TenantSchema, ...ErrorResponses } },
+    schema: { tags, summary: 'Create a tenant (global admin)', body: documentedBody(NewTenantSchema), response: { 201: TenantSchema, ...ErrorResponses } },
     handler: async (request, reply) => reply.code(201).send(presentTenant(await createTenant(core, request.actor, request.body))),
   });
 
@@ -27,12 +28,12 @@ export function tenantRoutes(app: NativeScope, core: CoreDeps): void {
   });
 
   app.patch('/tenants/:tenant', {
-    schema: { tags, summary: "Change a tenant's settings", params: TenantParams, body: TenantSettingsSchema, response: { 200: TenantSchema, ...ErrorResponses } },
+    schema: { tags, summary: "Change a tenant's settings", params: TenantParams, body: documentedBody(TenantSettingsSchema), response: { 200: TenantSchema, ...ErrorResponses } },
     handler: async (request) => presentTenant(await updateTenant(core, request.actor, request.params.tenant, request.body)),
   });
 
   app.post('/tenants/:tenant/api-keys', {
-    schema: { tags, summary: 'Issue an API key (its token is shown once)', params: TenantParams, body: NewApiKeySchema, response: { 201: IssuedApiKeySchema, ...ErrorResponses } },
+    schema: { tags, summary: 'Issue an API key (its token is shown once)', params: TenantParams, body: documentedBody(NewApiKeySchema), response: { 201: IssuedApiKeySchema, ...ErrorResponses } },
     handler: async (request, reply) => {
       const key = await issueApiKey(core, request.actor, request.params.tenant, request.body);
       return reply.code(201).header('cache-control', 'no-store').send(presentKey(key));

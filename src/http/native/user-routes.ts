@@ -11,6 +11,7 @@ import type { CoreDeps } from '../../core/ports.js';
 import { expectedRevision, parseIfMatch } from '../shared/if-match.js';
 import type { NativeScope } from './index.js';
 import { BatchReportSchema, ErrorResponses, presentUser, TenantParams, UserSchema } from './schemas.js';
+import { documentedBody } from '../shared/body-validation.js';
 
 const tags = ['native'];
 const UserParams = Type.Object({ tenant: Type.String(), id: Type.String({ maxLength: 64 }) });
@@ -66,7 +67,7 @@ export function userRoutes(app: NativeScope, core: CoreDeps): void {
       summary: 'Create one user',
       params: TenantParams,
       querystring: CreateQuery,
-      body: UserDraftSchema,
+      body: documentedBody(UserDraftSchema),
       response: {
         200: Type.Object({ dryRun: Type.Boolean(), status: Type.Literal('valid') }),
         201: UserSchema,
@@ -94,7 +95,7 @@ export function userRoutes(app: NativeScope, core: CoreDeps): void {
       summary: `Create up to ${MAX_BATCH_SIZE} users, with a report per user`,
       params: TenantParams,
       querystring: CreateQuery,
-      body: BatchBodySchema,
+      body: documentedBody(BatchBodySchema),
       response: { 200: BatchReportSchema, 422: BatchReportSchema, 413: Type.Ref('Problem'), 415: Type.Ref('Problem'), ...ErrorResponses },
     },
     handler: async (request, reply) => {
@@ -140,7 +141,7 @@ export function userRoutes(app: NativeScope, core: CoreDeps): void {
       summary: 'Change a user (needs If-Match with its ETag, or *)',
       params: UserParams,
       headers: Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 100, description: 'The user\'s ETag as read (`"7"`): 412 when it is no longer current. `*` changes the user whatever its revision.' })) }),
-      body: UserPatchSchema,
+      body: documentedBody(UserPatchSchema),
       response: { 200: UserSchema, 409: Type.Ref('Problem'), 412: Type.Ref('Problem'), 428: Type.Ref('Problem'), ...ErrorResponses },
     },
     handler: async (request, reply) => {

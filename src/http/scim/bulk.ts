@@ -7,7 +7,6 @@
  * after that many errors. Consecutive user creations without it go to the core as one batch.
  */
 import Type from 'typebox';
-import { authorize } from '../../core/credentials/actor.js';
 import { DomainError, isDomainError } from '../../core/errors.js';
 import type { CoreDeps } from '../../core/ports.js';
 import { createUsers, MAX_BATCH_SIZE } from '../../core/users/create-users.js';
@@ -21,6 +20,7 @@ import type { ScimScope } from './index.js';
 import { draftFromScim } from './user-mapping.js';
 import { createScimUser, deleteScimUser, patchScimUser, replaceScimUser } from './users.js';
 import { groupVersion, parseIfMatch, userVersion } from './versions.js';
+import { documentedBody } from '../shared/body-validation.js';
 
 /** Advertised in ServiceProviderConfig; a request past either is refused whole with 413. */
 export const MAX_BULK_OPERATIONS = MAX_BATCH_SIZE;
@@ -202,8 +202,6 @@ async function createBatch(ctx: ScimContext, batch: { index: number; operation: 
 
 /** Runs a BulkRequest and returns the BulkResponse. */
 export async function runBulk(ctx: ScimContext, body: unknown) {
-  // Every bulk operation writes: a key that may not write users is refused before the body is read.
-  authorize(ctx.actor, 'users:write', ctx.tenantId);
   const { operations, failOnErrors } = parseOperations(body);
   const results: BulkResult[] = [];
   const resolved = new Map<string, string>();
@@ -265,11 +263,12 @@ export async function runBulk(ctx: ScimContext, body: unknown) {
 export function bulkRoutes(app: ScimScope, core: CoreDeps): void {
   app.post('/Bulk', {
     bodyLimit: MAX_BULK_PAYLOAD_BYTES,
-    config: { idempotency: true },
+    // Every bulk operation writes: a key that may not write users is refused before the body is read.
+    config: { idempotency: true, performs: 'users:write' },
     schema: {
       tags: ['scim'],
       summary: `Run up to ${MAX_BULK_OPERATIONS} operations on users and groups (SCIM)`,
-      body: BulkRequestSchema,
+      body: documentedBody(BulkRequestSchema),
       response: { 200: BulkResponseSchema, ...ScimErrorResponses },
     },
     handler: async (request) => runBulk(contextOf(request, core), request.body),

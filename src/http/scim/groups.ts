@@ -7,7 +7,6 @@
  */
 import { filter as matcher, type Filter } from 'scim2-parse-filter';
 import Type from 'typebox';
-import { authorize } from '../../core/credentials/actor.js';
 import { DomainError, fieldError, isDomainError } from '../../core/errors.js';
 import {
   allGroupMembers,
@@ -34,6 +33,7 @@ import { CORE_GROUP, LIST_RESPONSE, NotModified, ListQuerySchema, listResponseSc
 import type { ScimScope } from './index.js';
 import { attribute, type ScimResource } from './user-mapping.js';
 import { groupVersion, matchesVersion, notModified, parseIfMatch, type IfMatch } from './versions.js';
+import { documentedBody } from '../shared/body-validation.js';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -116,8 +116,6 @@ async function withMembersOf(ctx: ScimContext, role: Role, withMembers: boolean,
 
 /** POST /Groups: a new role named by displayName, with its externalId and first members. */
 export async function createScimGroup(ctx: ScimContext, body: unknown, withMembers = true): Promise<GroupResult> {
-  // A caller without the right to write is told so before anything about its body.
-  authorize(ctx.actor, 'catalog:write', ctx.tenantId);
   if (!isObject(body)) throw new ScimProtocolError('MALFORMED_JSON', 'invalidSyntax', 'The body must be a SCIM Group object.');
   const name = requiredDisplayName(attribute(body, 'displayName'));
   const externalId = textOrNull(attribute(body, 'externalId'), 'externalId');
@@ -207,8 +205,6 @@ function checkedRevision(role: Role, ifMatch: IfMatch | undefined): number {
  * as `{"id", "displayName"}` without a path).
  */
 export async function patchScimGroup(ctx: ScimContext, id: string, body: unknown, ifMatch: IfMatch | undefined, withMembers = true): Promise<GroupResult> {
-  authorize(ctx.actor, 'catalog:read', ctx.tenantId);
-  authorize(ctx.actor, 'users:write', ctx.tenantId);
   const operations = patchOperations(body).map(normaliseMembers);
   const role = await getGroup(ctx.core, ctx.actor, ctx.tenantId, id);
   const revision = checkedRevision(role, ifMatch);
@@ -227,8 +223,6 @@ export async function patchScimGroup(ctx: ScimContext, id: string, body: unknown
 
 /** PUT /Groups/{id}: displayName (a new one renames), externalId (absent clears it) and the members become exactly those given. */
 export async function replaceScimGroup(ctx: ScimContext, id: string, body: unknown, ifMatch: IfMatch | undefined, withMembers = true): Promise<GroupResult> {
-  authorize(ctx.actor, 'catalog:read', ctx.tenantId);
-  authorize(ctx.actor, 'users:write', ctx.tenantId);
   if (!isObject(body)) throw new ScimProtocolError('MALFORMED_JSON', 'invalidSyntax', 'The body must be a SCIM Group object.');
   const role = await getGroup(ctx.core, ctx.actor, ctx.tenantId, id);
   const revision = checkedRevision(role, ifMatch);
@@ -239,7 +233,6 @@ export async function replaceScimGroup(ctx: ScimContext, id: string, body: unkno
 }
 
 export async function deleteScimGroup(ctx: ScimContext, id: string, ifMatch: IfMatch | undefined): Promise<void> {
-  authorize(ctx.actor, 'catalog:write', ctx.tenantId);
   let revision: number | undefined;
   if (ifMatch !== undefined) revision = checkedRevision(await getGroup(ctx.core, ctx.actor, ctx.tenantId, id), ifMatch);
   await deleteGroup(ctx.core, ctx.actor, ctx.tenantId, id, revision);
@@ -331,7 +324,7 @@ export function groupRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.post('/Groups/.search', {
-    schema: { tags, summary: 'Search groups with a SearchRequest body (SCIM)', body: SearchRequestSchema, response: { 200: listResponseSchema(ScimGroupSchema), ...GroupResponses } },
+    schema: { tags, summary: 'Search groups with a SearchRequest body (SCIM)', body: documentedBody(SearchRequestSchema), response: { 200: listResponseSchema(ScimGroupSchema), ...GroupResponses } },
     handler: async (request, reply) => {
       const { body, projection } = parseSearchRequest(request.body);
       return reply.code(200).send(await searchScimGroups(contextOf(request, core), body, projection));
@@ -351,8 +344,8 @@ export function groupRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.post('/Groups', {
-    schema: { tags, summary: 'Create a group: a new role, with its first members (SCIM)', querystring: ProjectionQuerySchema, body: ScimGroupSchema, response: { 201: ScimGroupSchema, ...GroupResponses } },
-    config: { idempotency: true },
+    schema: { tags, summary: 'Create a group: a new role, with its first members (SCIM)', querystring: ProjectionQuerySchema, body: documentedBody(ScimGroupSchema), response: { 201: ScimGroupSchema, ...GroupResponses } },
+    config: { idempotency: true, performs: 'catalog:write' },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const projection = projectionOf(request.query.attributes, request.query.excludedAttributes);
@@ -366,7 +359,8 @@ export function groupRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.patch('/Groups/:id', {
-    schema: { tags, summary: 'Change a group (its displayName, externalId and members) with PatchOp operations (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: PatchRequestSchema, response: { 200: ScimGroupSchema, ...GroupResponses } },
+    config: { performs: ['catalog:read', 'users:write'] },
+    schema: { tags, summary: 'Change a group (its displayName, externalId and members) with PatchOp operations (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: documentedBody(PatchRequestSchema), response: { 200: ScimGroupSchema, ...GroupResponses } },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const projection = projectionOf(request.query.attributes, request.query.excludedAttributes);
@@ -376,7 +370,8 @@ export function groupRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.put('/Groups/:id', {
-    schema: { tags, summary: 'Replace a group: its displayName, externalId and members (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: ScimGroupSchema, response: { 200: ScimGroupSchema, ...GroupResponses } },
+    config: { performs: ['catalog:read', 'users:write'] },
+    schema: { tags, summary: 'Replace a group: its displayName, externalId and members (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: documentedBody(ScimGroupSchema), response: { 200: ScimGroupSchema, ...GroupResponses } },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const projection = projectionOf(request.query.attributes, request.query.excludedAttributes);
@@ -386,6 +381,7 @@ export function groupRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.delete('/Groups/:id', {
+    config: { performs: 'catalog:write' },
     schema: { tags, summary: 'Delete a group: its role, which its members lose (SCIM)', params: IdParams, response: { 204: Type.Null(), ...GroupResponses } },
     handler: async (request, reply) => {
       await deleteScimGroup(contextOf(request, core), request.params.id, parseIfMatch(request.headers['if-match']));

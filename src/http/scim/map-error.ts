@@ -6,6 +6,7 @@
  */
 import { DomainError, type ErrorCode, type FieldError } from '../../core/errors.js';
 import { renameField } from '../shared/field-names.js';
+import { nativeStatus } from '../native/map-error.js';
 import { ENTERPRISE_USER, ERROR_SCHEMA } from './schemas.js';
 
 /** The scimType values of RFC 7644 §3.12, Table 9. */
@@ -38,64 +39,30 @@ export interface ScimErrorMapping {
   scimType?: ScimType;
 }
 
+/**
+ * The scimType of each code that has one; every status is the native API's (RFC 7644 §3.12
+ * uses the same HTTP statuses). A code not listed carries no scimType.
+ */
+const SCIM_TYPES: Partial<Record<ErrorCode, ScimType>> = {
+  MISSING_REQUIRED_FIELD: 'invalidValue',
+  INVALID_FIELD: 'invalidValue',
+  PASSWORD_TOO_WEAK: 'invalidValue',
+  PASSWORD_MISMATCH: 'invalidValue',
+  EMAIL_DOMAIN_RESTRICTED: 'invalidValue',
+  UNKNOWN_REFERENCE: 'invalidValue',
+  // Invitations are redeemed through the native API only; mapped as a bad value.
+  INVITATION_INVALID: 'invalidValue',
+  MALFORMED_JSON: 'invalidSyntax',
+  // RFC 7644 §3.3: a duplicate userName (or any unique attribute) is 409 uniqueness.
+  DUPLICATE_EMAIL: 'uniqueness',
+  DUPLICATE_USERNAME: 'uniqueness',
+  CONFLICT: 'uniqueness',
+};
+
 /** The SCIM status and scimType of each domain error code. */
 export function scimError(code: ErrorCode): ScimErrorMapping {
-  switch (code) {
-    case 'MISSING_REQUIRED_FIELD':
-    case 'INVALID_FIELD':
-    case 'PASSWORD_TOO_WEAK':
-    case 'PASSWORD_MISMATCH':
-    case 'EMAIL_DOMAIN_RESTRICTED':
-    case 'UNKNOWN_REFERENCE':
-      return { status: 400, scimType: 'invalidValue' };
-    case 'MALFORMED_JSON':
-      return { status: 400, scimType: 'invalidSyntax' };
-    case 'DUPLICATE_EMAIL':
-    case 'DUPLICATE_USERNAME':
-    case 'CONFLICT':
-      // RFC 7644 §3.3: a duplicate userName (or any unique attribute) is 409 uniqueness.
-      return { status: 409, scimType: 'uniqueness' };
-    case 'UNAUTHORIZED':
-      return { status: 401 };
-    case 'SEAT_LIMIT_EXCEEDED':
-      // Not a SCIM case: answered as the native API does, the detail says why.
-      return { status: 402 };
-    case 'FORBIDDEN':
-    case 'ADMIN_ROLE_FORBIDDEN':
-      return { status: 403 };
-    case 'NOT_FOUND':
-      return { status: 404 };
-    case 'PRECONDITION_FAILED':
-      return { status: 412 };
-    case 'PAYLOAD_TOO_LARGE':
-    case 'BATCH_TOO_LARGE':
-      // RFC 7644 §3.7.4: past maxOperations or maxPayloadSize, 413 naming the limit.
-      return { status: 413 };
-    case 'UNSUPPORTED_MEDIA_TYPE':
-      return { status: 415 };
-    case 'PRECONDITION_REQUIRED':
-      return { status: 428 };
-    case 'RATE_LIMIT_EXCEEDED':
-      return { status: 429 };
-    case 'SERVER_ERROR':
-      return { status: 500 };
-    case 'SERVICE_BUSY':
-      return { status: 503 };
-    case 'INSUFFICIENT_STORAGE':
-      return { status: 507 };
-    case 'IDEMPOTENCY_KEY_REUSED':
-      return { status: 422 };
-    // Invitations are redeemed through the native API only; mapped as it maps them.
-    case 'INVITATION_INVALID':
-      return { status: 400, scimType: 'invalidValue' };
-    case 'INVITATION_EXPIRED':
-    case 'INVITATION_USED':
-      return { status: 410 };
-    default: {
-      const unhandled: never = code;
-      throw new Error(`unmapped error code ${String(unhandled)}`);
-    }
-  }
+  const scimType = SCIM_TYPES[code];
+  return { status: nativeStatus(code), ...(scimType && { scimType }) };
 }
 
 /** Core field names as SCIM names the attributes. */

@@ -8,6 +8,7 @@
 import Type from 'typebox';
 import { ERROR_SCHEMA, ScimErrorSchema, SCIM_MEDIA_TYPE } from './schemas.js';
 import type { ScimScope } from './index.js';
+import { documentedBody } from '../shared/body-validation.js';
 
 const tags = ['scim'];
 
@@ -26,7 +27,7 @@ export function unsupportedRoutes(app: ScimScope): void {
     });
   }
   app.post('/.search', {
-    schema: { tags, summary: 'Not implemented: a search across resource types (SCIM)', body: Type.Unknown(), response: { 501: ScimErrorSchema } },
+    schema: { tags, summary: 'Not implemented: a search across resource types (SCIM)', body: documentedBody(Type.Unknown()), response: { 501: ScimErrorSchema } },
     handler: async (_request, reply) =>
       reply.code(501).type(SCIM_MEDIA_TYPE).send(notImplemented('A search across resource types is not supported: use POST /Users/.search or POST /Groups/.search (RFC 7644 §3.4.3).')),
   });

@@ -3,7 +3,6 @@
  * routes and by /Bulk alike, that maps SCIM onto the core's user use cases and back.
  */
 import Type from 'typebox';
-import { authorize } from '../../core/credentials/actor.js';
 import { DomainError, fieldError } from '../../core/errors.js';
 import { createUsers } from '../../core/users/create-users.js';
 import { deleteUser } from '../../core/users/delete-user.js';
@@ -23,6 +22,7 @@ import { attribute, changeFromScim, draftFromScim, scimUserFields, toScimUser, u
 import { LIST_RESPONSE, ListQuerySchema, NotModified, ScimErrorResponses, listResponseSchema, PatchRequestSchema, ProjectionQuerySchema, ScimUserSchema, SearchRequestSchema } from './schemas.js';
 import type { ScimScope } from './index.js';
 import { matchesVersion, notModified, parseIfMatch, userVersion, type IfMatch } from './versions.js';
+import { documentedBody } from '../shared/body-validation.js';
 
 /** Times a write without If-Match is tried again when another write got in between. */
 const UPDATE_ATTEMPTS = 3;
@@ -33,8 +33,6 @@ function failed(error: { code: DomainError['code']; message: string; errors: Dom
 
 /** Creates a user from a SCIM User body. */
 export async function createScimUser(ctx: ScimContext, body: unknown): Promise<User> {
-  // A caller without the right to write is told so before anything about its body.
-  authorize(ctx.actor, 'users:write', ctx.tenantId);
   const result = await createUsers(ctx.core, ctx.tenantId, ctx.actor, [draftFromScim(body)]);
   const outcome = result.outcomes[0]!;
   if (outcome.status === 'failed') throw failed(outcome.error);
@@ -56,8 +54,8 @@ async function updateWith(ctx: ScimContext, id: string, ifMatch: IfMatch | undef
     if (!matchesVersion(ifMatch, userVersion(current))) throw new DomainError('PRECONDITION_FAILED', 'The user has changed since that version (If-Match).');
     const change = await changeOf(current);
     if (Object.keys(change).length === 0) {
-      // Nothing to change (an Okta PUT of what is already there): the version stays, the right to write still counts.
-      authorize(ctx.actor, 'users:write', ctx.tenantId);
+      // Nothing to change (an Okta PUT of what is already there): the version stays. The right to
+      // write was checked when the request arrived (the route's, or the bulk request's, `performs`).
       return current;
     }
     try {
@@ -71,7 +69,6 @@ async function updateWith(ctx: ScimContext, id: string, ifMatch: IfMatch | undef
 
 /** PUT: the body replaces every attribute Muster keeps (an omitted one is cleared; an omitted `active` or email is kept). */
 export async function replaceScimUser(ctx: ScimContext, id: string, body: unknown, ifMatch: IfMatch | undefined): Promise<User> {
-  authorize(ctx.actor, 'users:write', ctx.tenantId);
   scimUserFields(body); // refuse a malformed body before reading anything
   return updateWith(ctx, id, ifMatch, (current) => changeFromScim(current, scimUserFields(body, current)));
 }
@@ -116,7 +113,6 @@ function checkPatched(before: ScimResource, after: ScimResource): void {
 
 /** PATCH: the operations apply to the User Muster shows; the result is mapped like a PUT. */
 export async function patchScimUser(ctx: ScimContext, id: string, body: unknown, ifMatch: IfMatch | undefined): Promise<User> {
-  authorize(ctx.actor, 'users:write', ctx.tenantId);
   const operations = patchOperations(body);
   // A password is write-only: it is not in the resource shown, so its removal would pass unseen.
   if (operations.some((operation) => operation.op === 'remove' && operation.path?.toLowerCase() === 'password')) {
@@ -133,7 +129,6 @@ export async function patchScimUser(ctx: ScimContext, id: string, body: unknown,
 }
 
 export async function deleteScimUser(ctx: ScimContext, id: string, ifMatch: IfMatch | undefined): Promise<void> {
-  authorize(ctx.actor, 'users:delete', ctx.tenantId);
   if (ifMatch !== undefined) {
     const current = await getUser(ctx.core, ctx.tenantId, ctx.actor, id);
     if (!matchesVersion(ifMatch, userVersion(current))) throw new DomainError('PRECONDITION_FAILED', 'The user has changed since that version (If-Match).');
@@ -181,8 +176,8 @@ export function userRoutes(app: ScimScope, core: CoreDeps): void {
   const send = async (ctx: ScimContext, user: User, projection: Projection) => project(await showScimUser(ctx, user), projection) as ScimResource;
 
   app.post('/Users', {
-    schema: { tags, summary: 'Create a user (SCIM)', querystring: ProjectionQuerySchema, body: ScimUserSchema, response: { 201: ScimUserSchema, ...UserResponses } },
-    config: { idempotency: true },
+    schema: { tags, summary: 'Create a user (SCIM)', querystring: ProjectionQuerySchema, body: documentedBody(ScimUserSchema), response: { 201: ScimUserSchema, ...UserResponses } },
+    config: { idempotency: true, performs: 'users:write' },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const user = await createScimUser(ctx, request.body);
@@ -216,7 +211,7 @@ export function userRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.post('/Users/.search', {
-    schema: { tags, summary: 'Search users with a SearchRequest body (SCIM)', body: SearchRequestSchema, response: { 200: ListResponse, ...UserResponses } },
+    schema: { tags, summary: 'Search users with a SearchRequest body (SCIM)', body: documentedBody(SearchRequestSchema), response: { 200: ListResponse, ...UserResponses } },
     handler: async (request, reply) => {
       const { body, projection } = parseSearchRequest(request.body);
       return reply.code(200).send(await searchScimUsers(contextOf(request, core), body, projection));
@@ -224,7 +219,8 @@ export function userRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.put('/Users/:id', {
-    schema: { tags, summary: 'Replace a user (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: ScimUserSchema, response: { 200: ScimUserSchema, ...UserResponses } },
+    config: { performs: 'users:write' },
+    schema: { tags, summary: 'Replace a user (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: documentedBody(ScimUserSchema), response: { 200: ScimUserSchema, ...UserResponses } },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const user = await replaceScimUser(ctx, request.params.id, request.body, parseIfMatch(request.headers['if-match']));
@@ -233,7 +229,8 @@ export function userRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.patch('/Users/:id', {
-    schema: { tags, summary: 'Change a user with PatchOp operations (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: PatchRequestSchema, response: { 200: ScimUserSchema, ...UserResponses } },
+    config: { performs: 'users:write' },
+    schema: { tags, summary: 'Change a user with PatchOp operations (SCIM)', params: IdParams, querystring: ProjectionQuerySchema, body: documentedBody(PatchRequestSchema), response: { 200: ScimUserSchema, ...UserResponses } },
     handler: async (request, reply) => {
       const ctx = contextOf(request, core);
       const user = await patchScimUser(ctx, request.params.id, request.body, parseIfMatch(request.headers['if-match']));
@@ -242,6 +239,7 @@ export function userRoutes(app: ScimScope, core: CoreDeps): void {
   });
 
   app.delete('/Users/:id', {
+    config: { performs: 'users:delete' },
     schema: { tags, summary: 'Delete a user (SCIM)', params: IdParams, response: { 204: Type.Null(), ...UserResponses } },
     handler: async (request, reply) => {
       await deleteScimUser(contextOf(request, core), request.params.id, parseIfMatch(request.headers['if-match']));

@@ -1,12 +1,21 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../../core/credentials/api-keys.js';
-import type { Actor } from '../../core/ports.js';
+import { authorize, type Action, type Actor } from '../../core/credentials/actor.js';
 import { presentedCredential } from './credentials.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set on every route of a scope that called `requireActor`. */
     actor: Actor;
+  }
+  interface FastifyContextConfig {
+    /**
+     * What the route's use case does, in the core's terms. The core's rule (core/credentials/
+     * actor.ts) refuses an actor that may not do it as soon as the request arrives, before its
+     * body is read, so that a credential without the right learns nothing from a bad body; the
+     * use case checks again when it runs. HTTP names the action, never a role or a tenant rule.
+     */
+    performs?: Action | readonly Action[];
   }
 }
 
@@ -38,10 +47,16 @@ export function authenticateOnce(request: FastifyRequest, authenticator: Authent
 /**
  * Every route of this scope needs a valid credential; a missing or bad one is UNAUTHORIZED.
  * The actor carries the API (`dialect`) and the request id, which the audit log records.
+ * A route that declares what it `performs` is refused here by the core's rule, in the tenant
+ * `tenantOf` names (null: the credential's own, where only the role counts).
  */
-export function requireActor(scope: FastifyInstance, authenticator: Authenticator, dialect?: string): void {
+export function requireActor(scope: FastifyInstance, authenticator: Authenticator, dialect?: string, tenantOf: (request: FastifyRequest) => string | null = () => null): void {
   scope.addHook('onRequest', async (request: FastifyRequest) => {
     const actor = await authenticateOnce(request, authenticator);
     request.actor = { ...actor, context: { dialect: dialectOf(request, dialect), requestId: String(request.id) } };
+    const performs = request.routeOptions.config?.performs;
+    if (performs === undefined) return;
+    const tenantId = tenantOf(request);
+    for (const action of typeof performs === 'string' ? [performs] : performs) authorize(request.actor, action, tenantId);
   });
 }

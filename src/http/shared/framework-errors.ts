@@ -9,9 +9,9 @@ import { toFieldErrors, type SchemaViolation } from '../../core/validation.js';
  */
 export function toDomainError(error: unknown): DomainError {
   if (isDomainError(error)) return error;
-  const e = error as FastifyError & { validation?: SchemaViolation[]; validationContext?: string };
+  const e = error as FastifyError & { validation?: SchemaViolation[] };
   if (e?.validation) {
-    const errors = toFieldErrors(e.validation, e.validationContext === 'body' ? '' : '');
+    const errors = toFieldErrors(e.validation);
     const first = errors[0];
     return new DomainError(first?.code ?? 'INVALID_FIELD', first?.message ?? 'The request is invalid.', errors);
   }

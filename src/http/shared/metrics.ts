@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { isDomainError } from '../../core/errors.js';
 import type { HashPriority, HashQueueStats } from '../../core/passwords/hash-queue.js';
-import type { CoreDeps, UserWriteTx } from '../../core/ports.js';
+import type { CoreDeps } from '../../core/ports.js';
+import type { UsersWriter } from '../../core/users/write-users.js';
 import type { OperationalStats } from '../../storage/operational-stats.js';
 
 export interface MetricSources {
@@ -173,27 +174,22 @@ function withMethod<T extends object>(target: T, name: keyof T, replacement: unk
 }
 
 /**
- * The core with counting around two ports: users inserted by committed API transactions
+ * The core with counting around two ports: users kept by committed API writes
  * (imports count their own, from the runner's reports), and hashing requests refused at
  * admission. Nothing else changes.
  */
 export function instrumentCore(core: CoreDeps, metrics: Metrics): CoreDeps {
-  const users = withMethod(core.users, 'transaction', async <T>(work: (tx: UserWriteTx) => Promise<T>): Promise<T> => {
-    let inserted = 0;
-    const result = await core.users.transaction((tx) => {
-      // A transaction the database asks to retry runs `work` again: count the attempt that commits.
-      inserted = 0;
-      return work(
-        withMethod(tx, 'insertUsers', async (rows: Parameters<UserWriteTx['insertUsers']>[0]) => {
-          const numbers = await tx.insertUsers(rows);
-          inserted += numbers.size;
-          return numbers;
-        }),
-      );
-    });
-    if (inserted > 0) metrics.usersCreated('api', inserted);
-    return result;
-  });
+  const userWrites: UsersWriter = {
+    async write(tenantId, parts) {
+      const result = await core.userWrites.write(tenantId, parts);
+      if (result.decision === 'commit') {
+        let inserted = 0;
+        for (const part of result.parts) inserted += part.inserted.size;
+        if (inserted > 0) metrics.usersCreated('api', inserted);
+      }
+      return result;
+    },
+  };
   const refused = (error: unknown) => {
     if (isDomainError(error) && error.code === 'SERVICE_BUSY') metrics.hashRefused();
     throw error;
@@ -203,5 +199,5 @@ export function instrumentCore(core: CoreDeps, metrics: Metrics): CoreDeps {
     'hashAll',
     (passwords: readonly (string | undefined)[], priority?: HashPriority) => core.hasher.hashAll(passwords, priority).catch(refused),
   );
-  return { ...core, users, hasher };
+  return { ...core, userWrites, hasher };
 }

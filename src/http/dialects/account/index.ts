@@ -1,7 +1,6 @@
 import Type from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize, canSeeTenant } from '../../../core/credentials/actor.js';
 import { DomainError, fieldError, type FieldError } from '../../../core/errors.js';
 import { createUsers, MAX_BATCH_SIZE, type UserOutcome } from '../../../core/users/create-users.js';
 import { getUsersRevision } from '../../../core/users/users-revision.js';
@@ -11,8 +10,9 @@ import { expectedRevision, parseIfMatch } from '../../shared/if-match.js';
 import { renameField } from '../../shared/field-names.js';
 import type { DialectOptions } from '../index.js';
 import { accountField, AccountUser, AccountUserInput, presentAccountUser, toDraft } from './entity.js';
-import { AccountErrorSchema, accountErrorBody, accountStatus } from './map-error.js';
+import { AccountErrorSchema, accountErrorBody, accountRefusal, accountStatus } from './map-error.js';
 import { renderErrorsWith } from '../../shared/error-handler.js';
+import { documentedBody } from '../../shared/body-validation.js';
 
 export const ACCOUNT_USERS_PATH = '/api/account/:accountId/configuration/le-users/users';
 
@@ -104,15 +104,16 @@ export async function accountDialect(scope: FastifyInstance, options: DialectOpt
   async function revisionForError(request: FastifyRequest, reply: FastifyReply, status: number): Promise<void> {
     if (reply.hasHeader('ac-revision') || status === 401 || status === 403 || status === 404) return;
     const accountId = (request.params as { accountId?: unknown } | undefined)?.accountId;
-    if (!request.actor || typeof accountId !== 'string' || !canSeeTenant(request.actor, accountId)) return;
+    if (!request.actor || typeof accountId !== 'string') return;
     try {
       setRevision(reply, await getUsersRevision(core, request.actor, accountId));
     } catch {
-      // No revision to report (e.g. a role that may not read users): the error stands without it.
+      // No revision to report (another tenant's account, a role that may not read users): the error stands without it.
     }
   }
 
-  renderErrorsWith(app, async (error, request, reply) => {
+  renderErrorsWith(app, async (refusal, request, reply) => {
+    const error = request.actor ? accountRefusal(refusal, request.actor, (request.params as { accountId?: unknown } | undefined)?.accountId) : refusal;
     const status = accountStatus(error.code);
     if (status === 401 || status === 403 || status === 404) {
       reply.removeHeader('ac-revision');
@@ -121,12 +122,15 @@ export async function accountDialect(scope: FastifyInstance, options: DialectOpt
     await revisionForError(request, reply, status);
     return { status, body: accountErrorBody(error, String(request.id), core.clock.now()) };
   });
-  requireActor(app, options.authenticator, 'account');
+  requireActor(app, options.authenticator, 'account', (request) => {
+    const accountId = (request.params as { accountId?: unknown } | undefined)?.accountId;
+    return typeof accountId === 'string' ? accountId : null;
+  });
   // JSON only (the documented Content-Type): without this, Fastify's text/plain parser would hand the route a string.
   app.removeContentTypeParser('text/plain');
 
   app.post(ACCOUNT_USERS_PATH, {
-    config: { idempotency: true },
+    config: { idempotency: true, performs: 'users:write' },
     schema: {
       tags: ['account'],
       summary: 'Create a list of users in an account (seed 001)',
@@ -136,7 +140,7 @@ export async function accountDialect(scope: FastifyInstance, options: DialectOpt
       params: AccountParams,
       querystring: AccountQuery,
       headers: AccountHeaders,
-      body: AccountBody,
+      body: documentedBody(AccountBody),
       response: {
         201: {
           description: 'Created: the users, in request order (a list for a list, one entity for one entity). `Location` is set when one user was created.',
@@ -159,13 +163,10 @@ export async function accountDialect(scope: FastifyInstance, options: DialectOpt
     handler: async (request, reply) => {
       const { accountId } = request.params;
       const actor = request.actor;
-      // The vendor answers 403 "Not Authorized" for a token of another account.
-      if (!canSeeTenant(actor, accountId)) throw new DomainError('FORBIDDEN', 'Not Authorized: this credential does not belong to this account.');
-      authorize(actor, 'users:write', accountId);
       checkVersion(request.query.v);
       const expected = ifMatchRevision(request.headers['if-match']);
 
-      const body = request.body as unknown;
+      const body = request.body;
       const list = Array.isArray(body);
       if (!list && !isPlainObject(body)) {
         throw new DomainError('INVALID_FIELD', 'The body must be a list of user entities.', [fieldError('', 'INVALID_FIELD', 'The body must be a list of user entities.')]);

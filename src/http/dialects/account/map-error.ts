@@ -1,16 +1,23 @@
 import Type from 'typebox';
-import type { DomainError, ErrorCode } from '../../../core/errors.js';
-import { nativeStatus } from '../../native/map-error.js';
+import { canSeeTenant, type Actor } from '../../../core/credentials/actor.js';
+import { DomainError, type ErrorCode } from '../../../core/errors.js';
+import { statusesOver } from '../../native/map-error.js';
 
 /**
  * The account dialect's status for each domain error code. Seed 001 documents 201, 401, 403
  * and 500 only, which the native statuses already are; the vendor's documentation says nothing
  * more about failures, so every other case answers as the native API does (400 invalid,
- * 402 seats, 409 duplicates, 412 stale If-Match, 413 too many users). The native table is
- * the exhaustive one: a new error code fails the type check there.
+ * 402 seats, 409 duplicates, 412 stale If-Match, 413 too many users): no override.
  */
-export function accountStatus(code: ErrorCode): number {
-  return nativeStatus(code);
+export const accountStatus: (code: ErrorCode) => number = statusesOver({});
+
+/**
+ * The core hides another tenant (NOT_FOUND, as the native API answers it); the vendor answers a
+ * token of another account 403 "Not Authorized". Only the wording changes: the refusal is the core's.
+ */
+export function accountRefusal(error: DomainError, actor: Actor, accountId: unknown): DomainError {
+  if (error.code !== 'NOT_FOUND' || typeof accountId !== 'string' || canSeeTenant(actor, accountId)) return error;
+  return new DomainError('FORBIDDEN', 'Not Authorized: this credential does not belong to this account.');
 }
 
 export const AccountErrorSchema = Type.Object({

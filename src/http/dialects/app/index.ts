@@ -13,6 +13,7 @@ import type { DialectOptions } from '../index.js';
 import { AppUserInput, mapAppRequest, wantsRoles } from './input.js';
 import { appErrorBody } from './map-error.js';
 import { renderErrorsWith } from '../../shared/error-handler.js';
+import { documentedBody } from '../../shared/body-validation.js';
 
 const Iso8601 = Type.String({ format: 'date-time' });
 const Link = Type.Object({ href: Type.String(), templated: Type.Boolean() });
@@ -116,7 +117,7 @@ export async function appDialect(scope: FastifyInstance, options: DialectOptions
         'The credential must belong to the tenant of the appKey. A duplicate user name or email is 409.',
       params: Params,
       querystring: Query,
-      body: AppUserInput,
+      body: documentedBody(AppUserInput),
       response: {
         201: AppUser,
         400: AppErrorSchema,

@@ -1,5 +1,6 @@
 import type { DomainError, ErrorCode } from '../../../core/errors.js';
 import { renameField } from '../../shared/field-names.js';
+import { statusesOver } from '../../native/map-error.js';
 import { appField } from './input.js';
 
 /**
@@ -12,72 +13,46 @@ export interface AppError {
   errorCode: number;
 }
 
+/** Seed 003 refuses a list past its limit as a 400; every other status is the native API's. */
+const appStatus = statusesOver({ BATCH_TOO_LARGE: 400 });
+
+/**
+ * The numeric `errorCode` of each code: the status's hundreds and a stable digit per code,
+ * listed in the README. Exhaustive, so a new code needs its number here.
+ */
+const ERROR_NUMBERS = {
+  MISSING_REQUIRED_FIELD: 4001,
+  INVALID_FIELD: 4002,
+  MALFORMED_JSON: 4003,
+  PASSWORD_TOO_WEAK: 4004,
+  PASSWORD_MISMATCH: 4005,
+  EMAIL_DOMAIN_RESTRICTED: 4006,
+  UNKNOWN_REFERENCE: 4007,
+  BATCH_TOO_LARGE: 4008,
+  INVITATION_INVALID: 4009,
+  UNAUTHORIZED: 4010,
+  SEAT_LIMIT_EXCEEDED: 4020,
+  FORBIDDEN: 4030,
+  ADMIN_ROLE_FORBIDDEN: 4031,
+  NOT_FOUND: 4040,
+  DUPLICATE_EMAIL: 4090,
+  DUPLICATE_USERNAME: 4091,
+  CONFLICT: 4092,
+  INVITATION_EXPIRED: 4100,
+  INVITATION_USED: 4101,
+  PRECONDITION_FAILED: 4120,
+  PAYLOAD_TOO_LARGE: 4130,
+  UNSUPPORTED_MEDIA_TYPE: 4150,
+  IDEMPOTENCY_KEY_REUSED: 4220,
+  PRECONDITION_REQUIRED: 4280,
+  RATE_LIMIT_EXCEEDED: 4290,
+  SERVER_ERROR: 5000,
+  SERVICE_BUSY: 5030,
+  INSUFFICIENT_STORAGE: 5070,
+} as const satisfies Record<ErrorCode, number>;
+
 export function appError(code: ErrorCode): AppError {
-  switch (code) {
-    case 'MISSING_REQUIRED_FIELD':
-      return { status: 400, errorCode: 4001 };
-    case 'INVALID_FIELD':
-      return { status: 400, errorCode: 4002 };
-    case 'MALFORMED_JSON':
-      return { status: 400, errorCode: 4003 };
-    case 'PASSWORD_TOO_WEAK':
-      return { status: 400, errorCode: 4004 };
-    case 'PASSWORD_MISMATCH':
-      return { status: 400, errorCode: 4005 };
-    case 'EMAIL_DOMAIN_RESTRICTED':
-      return { status: 400, errorCode: 4006 };
-    case 'UNKNOWN_REFERENCE':
-      return { status: 400, errorCode: 4007 };
-    case 'BATCH_TOO_LARGE':
-      return { status: 400, errorCode: 4008 };
-    case 'UNAUTHORIZED':
-      return { status: 401, errorCode: 4010 };
-    // PRODUCT.md: creation beyond the seat limit fails with 402 in every API.
-    case 'SEAT_LIMIT_EXCEEDED':
-      return { status: 402, errorCode: 4020 };
-    case 'FORBIDDEN':
-      return { status: 403, errorCode: 4030 };
-    case 'ADMIN_ROLE_FORBIDDEN':
-      return { status: 403, errorCode: 4031 };
-    case 'NOT_FOUND':
-      return { status: 404, errorCode: 4040 };
-    // The seed: "409 Conflict" for a user that collides with an existing one.
-    case 'DUPLICATE_EMAIL':
-      return { status: 409, errorCode: 4090 };
-    case 'DUPLICATE_USERNAME':
-      return { status: 409, errorCode: 4091 };
-    case 'CONFLICT':
-      return { status: 409, errorCode: 4092 };
-    case 'PRECONDITION_FAILED':
-      return { status: 412, errorCode: 4120 };
-    case 'PAYLOAD_TOO_LARGE':
-      return { status: 413, errorCode: 4130 };
-    case 'UNSUPPORTED_MEDIA_TYPE':
-      return { status: 415, errorCode: 4150 };
-    case 'PRECONDITION_REQUIRED':
-      return { status: 428, errorCode: 4280 };
-    case 'RATE_LIMIT_EXCEEDED':
-      return { status: 429, errorCode: 4290 };
-    case 'SERVER_ERROR':
-      return { status: 500, errorCode: 5000 };
-    // Invitations are redeemed through the native API only; mapped as it maps them.
-    case 'INVITATION_INVALID':
-      return { status: 400, errorCode: 4009 };
-    case 'INVITATION_EXPIRED':
-      return { status: 410, errorCode: 4100 };
-    case 'INVITATION_USED':
-      return { status: 410, errorCode: 4101 };
-    case 'IDEMPOTENCY_KEY_REUSED':
-      return { status: 422, errorCode: 4220 };
-    case 'SERVICE_BUSY':
-      return { status: 503, errorCode: 5030 };
-    case 'INSUFFICIENT_STORAGE':
-      return { status: 507, errorCode: 5070 };
-    default: {
-      const unhandled: never = code;
-      throw new Error(`unmapped error code ${String(unhandled)}`);
-    }
-  }
+  return { status: appStatus(code), errorCode: ERROR_NUMBERS[code] };
 }
 
 /**

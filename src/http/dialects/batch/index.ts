@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { authorize, homeTenant } from '../../../core/credentials/actor.js';
+import { homeTenant } from '../../../core/credentials/actor.js';
 import { DomainError, fieldError } from '../../../core/errors.js';
 import { assertBatchSize, createUsers, MAX_BATCH_SIZE } from '../../../core/users/create-users.js';
 import type { UserDraft } from '../../../core/users/user.js';
@@ -12,6 +12,7 @@ import { batchErrorBody } from './map-error.js';
 import { BatchUserRecord, mapRecord } from './records.js';
 import { BatchErrorSchema, BatchFailure, BatchReport, batchReport } from './report.js';
 import { renderErrorsWith } from '../../shared/error-handler.js';
+import { documentedBody } from '../../shared/body-validation.js';
 
 const BatchBody = Type.Union([Type.Array(BatchUserRecord, { maxItems: MAX_BATCH_SIZE }), BatchUserRecord], {
   description: `An array of up to ${MAX_BATCH_SIZE} user records, or one record (a batch of one).`,
@@ -30,19 +31,18 @@ export async function batchDialect(scope: FastifyInstance, options: DialectOptio
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   renderErrorsWith(app, (error, request) => batchErrorBody(error, String(request.id)));
   requireActor(app, options.authenticator, 'batch');
-  // The role is checked before the body is read: a credential that may not create users learns nothing from it.
-  app.addHook('onRequest', async (request) => authorize(request.actor, 'users:write', homeTenant(request.actor)));
 
   for (const url of options.paths) {
     app.post(url, {
-      config: { idempotency: true },
+      // Refused before the body is read: a credential that may not create users learns nothing from it.
+      config: { idempotency: true, performs: 'users:write' },
       schema: {
         tags: ['batch'],
         summary: `Create up to ${MAX_BATCH_SIZE} users (seed 000)`,
         description:
           'Every record is checked and created on its own: 200 when all were created, 400 with the same report when any failed ' +
           "(the others are created). A username or email collision is a failure of that record. The tenant is the credential's.",
-        body: BatchBody,
+        body: documentedBody(BatchBody),
         response: {
           200: BatchReport,
           400: BatchFailure,

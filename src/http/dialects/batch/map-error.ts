@@ -1,4 +1,5 @@
 import type { DomainError, ErrorCode } from '../../../core/errors.js';
+import { statusesOver } from '../../native/map-error.js';
 
 /**
  * The batch dialect's answer to an error that refuses the whole request (as opposed to one
@@ -11,61 +12,35 @@ export interface BatchError {
   report: boolean;
 }
 
+/**
+ * Where the seed differs from the native statuses: its limit of 1000 records, and the codes
+ * that belong to one record (should one ever refuse a whole request), are its documented 400.
+ * Cases the seed does not list answer with the native API's status.
+ */
+const batchStatus = statusesOver({
+  BATCH_TOO_LARGE: 400,
+  DUPLICATE_EMAIL: 400,
+  DUPLICATE_USERNAME: 400,
+  SEAT_LIMIT_EXCEEDED: 400,
+});
+
+/** The codes whose 400 carries the (empty) report: the request's or a record's invalid input. */
+const REPORTED = new Set<ErrorCode>([
+  'MISSING_REQUIRED_FIELD',
+  'INVALID_FIELD',
+  'MALFORMED_JSON',
+  'BATCH_TOO_LARGE',
+  'DUPLICATE_EMAIL',
+  'DUPLICATE_USERNAME',
+  'PASSWORD_TOO_WEAK',
+  'PASSWORD_MISMATCH',
+  'EMAIL_DOMAIN_RESTRICTED',
+  'UNKNOWN_REFERENCE',
+  'SEAT_LIMIT_EXCEEDED',
+]);
+
 export function batchError(code: ErrorCode): BatchError {
-  switch (code) {
-    case 'MISSING_REQUIRED_FIELD':
-    case 'INVALID_FIELD':
-    case 'MALFORMED_JSON':
-    // The seed's limit of 1000 records: refused whole with the seed's 400.
-    case 'BATCH_TOO_LARGE':
-    // Codes that belong to one record; should one ever refuse a request, it is still a 400.
-    case 'DUPLICATE_EMAIL':
-    case 'DUPLICATE_USERNAME':
-    case 'PASSWORD_TOO_WEAK':
-    case 'PASSWORD_MISMATCH':
-    case 'EMAIL_DOMAIN_RESTRICTED':
-    case 'UNKNOWN_REFERENCE':
-    case 'SEAT_LIMIT_EXCEEDED':
-      return { status: 400, report: true };
-    case 'UNAUTHORIZED':
-      return { status: 401, report: false };
-    case 'FORBIDDEN':
-    case 'ADMIN_ROLE_FORBIDDEN':
-      return { status: 403, report: false };
-    // Cases the seed does not list answer with the native API's status.
-    case 'NOT_FOUND':
-      return { status: 404, report: false };
-    case 'CONFLICT':
-      return { status: 409, report: false };
-    case 'PRECONDITION_FAILED':
-      return { status: 412, report: false };
-    case 'PAYLOAD_TOO_LARGE':
-      return { status: 413, report: false };
-    case 'UNSUPPORTED_MEDIA_TYPE':
-      return { status: 415, report: false };
-    case 'PRECONDITION_REQUIRED':
-      return { status: 428, report: false };
-    case 'RATE_LIMIT_EXCEEDED':
-      return { status: 429, report: false };
-    case 'SERVER_ERROR':
-      return { status: 500, report: false };
-    // Invitations are redeemed through the native API only; mapped as it maps them.
-    case 'INVITATION_INVALID':
-      return { status: 400, report: false };
-    case 'INVITATION_EXPIRED':
-    case 'INVITATION_USED':
-      return { status: 410, report: false };
-    case 'IDEMPOTENCY_KEY_REUSED':
-      return { status: 422, report: false };
-    case 'SERVICE_BUSY':
-      return { status: 503, report: false };
-    case 'INSUFFICIENT_STORAGE':
-      return { status: 507, report: false };
-    default: {
-      const unhandled: never = code;
-      throw new Error(`unmapped error code ${String(unhandled)}`);
-    }
-  }
+  return { status: batchStatus(code), report: REPORTED.has(code) };
 }
 
 /** The seed's words for its two documented errors; `description` then says exactly what was wrong. */

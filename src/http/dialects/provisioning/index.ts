@@ -1,11 +1,11 @@
 import Type from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { hasRoleAtLeast, homeTenant, type Actor } from '../../../core/credentials/actor.js';
+import type { Actor } from '../../../core/credentials/actor.js';
 import { DomainError, isDomainError, type FieldError } from '../../../core/errors.js';
-import { assertBatchSize, createUsers, MAX_BATCH_SIZE } from '../../../core/users/create-users.js';
+import { assertBatchSize, MAX_BATCH_SIZE } from '../../../core/users/create-users.js';
+import { provisioningTenant, provisionUsers } from '../../../core/users/provision-users.js';
 import type { CoreDeps } from '../../../core/ports.js';
-import { loadTenantByAppKey } from '../../../core/tenants/app-key.js';
 import { requireActor } from '../../shared/authenticate.js';
 import { isPlainObject } from '../../shared/dialect-input.js';
 import { renameField } from '../../shared/field-names.js';
@@ -13,6 +13,7 @@ import type { DialectOptions } from '../index.js';
 import { provisioningError, ProvisioningErrorSchema, provisioningMessage, ProvisioningUser, SEED_MESSAGES } from './map-error.js';
 import { mapUser, presentUser, provisioningField, ProvisioningUserInput, type SimulatedUser } from './users.js';
 import { renderErrorsWith } from '../../shared/error-handler.js';
+import { documentedBody } from '../../shared/body-validation.js';
 
 export const PROVISIONING_PATHS = ['/provisioning/users.svc/', '/provisioning/users.svc'];
 
@@ -63,9 +64,8 @@ function errorBody(error: { code: string; message: string }, refused: Refused[],
 
 /** The tenant to act in: the one the AppKey header names, or the credential's own. */
 async function tenantOf(core: CoreDeps, actor: Actor, appKey: string | undefined): Promise<string> {
-  if (appKey === undefined || appKey === '') return homeTenant(actor);
   try {
-    return (await loadTenantByAppKey(core.tenants, actor, 'users:write', appKey)).id;
+    return await provisioningTenant(core, actor, appKey);
   } catch (error) {
     // An unknown application key, or one this token does not belong to, is a bad credential here.
     if (isDomainError(error) && error.code === 'NOT_FOUND') throw new DomainError('UNAUTHORIZED', SEED_MESSAGES.notAuthorized);
@@ -94,7 +94,8 @@ export async function provisioningDialect(scope: FastifyInstance, options: Diale
 
   for (const url of PROVISIONING_PATHS) {
     app.post(url, {
-      config: { idempotency: true },
+      // "The application must be working on behalf of an authorized administrator account."
+      config: { idempotency: true, performs: 'users:provision' },
       schema: {
         tags: ['provisioning'],
         summary: 'Create one or more users (seed 002)',
@@ -105,7 +106,7 @@ export async function provisioningDialect(scope: FastifyInstance, options: Diale
         ...(url.endsWith('/') ? {} : { hide: true }),
         querystring: ProvisioningQuery,
         headers: ProvisioningHeaders,
-        body: ProvisioningBody,
+        body: documentedBody(ProvisioningBody),
         response: {
           200: Type.Array(ProvisioningUser, { description: 'The users created (with modifier=simulate: that would be created).' }),
           400: ProvisioningErrorSchema,
@@ -120,8 +121,6 @@ export async function provisioningDialect(scope: FastifyInstance, options: Diale
       },
       handler: async (request, reply) => {
         const actor = request.actor;
-        // "The application must be working on behalf of an authorized administrator account."
-        if (!hasRoleAtLeast(actor, 'tenant-admin')) throw new DomainError('FORBIDDEN', SEED_MESSAGES.notAdmin);
         const modifier = request.query.modifier ?? '';
         if (!(MODIFIERS as readonly string[]).includes(modifier)) {
           throw new DomainError('INVALID_FIELD', 'modifier must be no_email or simulate.', [{ field: 'modifier', code: 'INVALID_FIELD', message: 'modifier must be no_email or simulate.' }]);
@@ -129,7 +128,7 @@ export async function provisioningDialect(scope: FastifyInstance, options: Diale
         const simulate = modifier === 'simulate';
         const tenantId = await tenantOf(core, actor, request.headers.appkey);
 
-        const body = request.body as unknown;
+        const body = request.body;
         if (!Array.isArray(body) && !isPlainObject(body)) {
           throw new DomainError('INVALID_FIELD', 'The body must be a list of users.', [{ field: '', code: 'INVALID_FIELD', message: 'The body must be a list of users.' }]);
         }
@@ -148,7 +147,7 @@ export async function provisioningDialect(scope: FastifyInstance, options: Diale
           if (!m.ok) refused.push({ index, email: emailOf(index), errors: [m.error] });
         });
         if (toCore.length > 0) {
-          const result = await createUsers(core, tenantId, actor, toCore.map((c) => c.draft), { dryRun: simulate, notify: modifier !== 'no_email' });
+          const result = await provisionUsers(core, tenantId, actor, toCore.map((c) => c.draft), { dryRun: simulate, notify: modifier !== 'no_email' });
           for (const outcome of result.outcomes) {
             const { index, simulated } = toCore[outcome.index]!;
             if (outcome.status === 'created') users.push(presentUser(outcome.user));

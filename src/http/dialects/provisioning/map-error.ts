@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import type { ErrorCode, FieldError } from '../../../core/errors.js';
+import { statusesOver } from '../../native/map-error.js';
 
 /** The seed's messages, word for word (seed 002, "Response Error Details"). */
 export const SEED_MESSAGES = {
@@ -16,68 +17,33 @@ export const SEED_MESSAGES = {
 } as const;
 
 /**
+ * The seed lists a duplicate email as a 400. The user name is the email in this dialect, so a
+ * user name taken by a user created elsewhere is the same case. Every other status is the
+ * native API's (the seed's 400, 401, 402 and 403 are the native ones).
+ */
+const provisioningStatus = statusesOver({ DUPLICATE_EMAIL: 400, DUPLICATE_USERNAME: 400 });
+
+/**
+ * The seed's message for each code it words; for the others Muster's own message is used (for
+ * an invalid field, which message depends on the field: see provisioningMessage).
+ */
+const SEED_MESSAGE_OF: Partial<Record<ErrorCode, string>> = {
+  PASSWORD_TOO_WEAK: SEED_MESSAGES.passwordWeak,
+  EMAIL_DOMAIN_RESTRICTED: SEED_MESSAGES.domainRestricted,
+  DUPLICATE_EMAIL: SEED_MESSAGES.emailInUse,
+  DUPLICATE_USERNAME: SEED_MESSAGES.emailInUse,
+  UNAUTHORIZED: SEED_MESSAGES.notAuthorized,
+  SEAT_LIMIT_EXCEEDED: SEED_MESSAGES.seats,
+  FORBIDDEN: SEED_MESSAGES.notAdmin,
+  ADMIN_ROLE_FORBIDDEN: SEED_MESSAGES.onlyGlobalAdmin,
+};
+
+/**
  * The provisioning dialect's status for each domain error code, and the seed's message for
  * it when the seed has one (undefined: Muster's own message is used).
  */
 export function provisioningError(code: ErrorCode): { status: number; message: string | undefined } {
-  switch (code) {
-    case 'PASSWORD_TOO_WEAK':
-      return { status: 400, message: SEED_MESSAGES.passwordWeak };
-    case 'EMAIL_DOMAIN_RESTRICTED':
-      return { status: 400, message: SEED_MESSAGES.domainRestricted };
-    // The seed lists a duplicate email as a 400. The user name is the email in this dialect,
-    // so a user name taken by a user created elsewhere is the same conflict.
-    case 'DUPLICATE_EMAIL':
-    case 'DUPLICATE_USERNAME':
-      return { status: 400, message: SEED_MESSAGES.emailInUse };
-    // Which message depends on the field (see provisioningMessage).
-    case 'MISSING_REQUIRED_FIELD':
-    case 'INVALID_FIELD':
-    case 'MALFORMED_JSON':
-    case 'PASSWORD_MISMATCH':
-    case 'UNKNOWN_REFERENCE':
-    case 'INVITATION_INVALID':
-      return { status: 400, message: undefined };
-    case 'UNAUTHORIZED':
-      return { status: 401, message: SEED_MESSAGES.notAuthorized };
-    case 'SEAT_LIMIT_EXCEEDED':
-      return { status: 402, message: SEED_MESSAGES.seats };
-    case 'FORBIDDEN':
-      return { status: 403, message: SEED_MESSAGES.notAdmin };
-    case 'ADMIN_ROLE_FORBIDDEN':
-      return { status: 403, message: SEED_MESSAGES.onlyGlobalAdmin };
-    // Cases the seed does not list answer with the native API's status.
-    case 'NOT_FOUND':
-      return { status: 404, message: undefined };
-    case 'CONFLICT':
-      return { status: 409, message: undefined };
-    case 'INVITATION_EXPIRED':
-    case 'INVITATION_USED':
-      return { status: 410, message: undefined };
-    case 'IDEMPOTENCY_KEY_REUSED':
-      return { status: 422, message: undefined };
-    case 'SERVICE_BUSY':
-      return { status: 503, message: undefined };
-    case 'INSUFFICIENT_STORAGE':
-      return { status: 507, message: undefined };
-    case 'PRECONDITION_FAILED':
-      return { status: 412, message: undefined };
-    case 'PAYLOAD_TOO_LARGE':
-    case 'BATCH_TOO_LARGE':
-      return { status: 413, message: undefined };
-    case 'UNSUPPORTED_MEDIA_TYPE':
-      return { status: 415, message: undefined };
-    case 'PRECONDITION_REQUIRED':
-      return { status: 428, message: undefined };
-    case 'RATE_LIMIT_EXCEEDED':
-      return { status: 429, message: undefined };
-    case 'SERVER_ERROR':
-      return { status: 500, message: undefined };
-    default: {
-      const unhandled: never = code;
-      throw new Error(`unmapped error code ${String(unhandled)}`);
-    }
-  }
+  return { status: provisioningStatus(code), message: SEED_MESSAGE_OF[code] };
 }
 
 /** The message of one field error as the seed words it; `error.field` is already the vendor's field name. */

@@ -1,5 +1,6 @@
 import type { DomainError, ErrorCode } from '../../../core/errors.js';
 import { renameField } from '../../shared/field-names.js';
+import { statusesOver } from '../../native/map-error.js';
 
 /**
  * The simple dialect's error body: one shape for every error. `code` is one of the seed's
@@ -10,63 +11,27 @@ export interface SimpleError {
   code: string;
 }
 
+/** The seed lists a duplicate email as a 400 like any other invalid field; every other status is the native API's. */
+const simpleStatus = statusesOver({ DUPLICATE_EMAIL: 400, DUPLICATE_USERNAME: 400 });
+
+/**
+ * The seed's code for Muster's codes that it names otherwise; every other code is answered as
+ * itself (the seed's own MISSING_REQUIRED_FIELD, UNAUTHORIZED, RATE_LIMIT_EXCEEDED and
+ * SERVER_ERROR, and Muster's codes for the cases the seed does not list).
+ */
+const SEED_CODES: Partial<Record<ErrorCode, string>> = {
+  MALFORMED_JSON: 'INVALID_FIELD',
+  PASSWORD_TOO_WEAK: 'INVALID_FIELD',
+  PASSWORD_MISMATCH: 'INVALID_FIELD',
+  EMAIL_DOMAIN_RESTRICTED: 'INVALID_FIELD',
+  UNKNOWN_REFERENCE: 'INVALID_FIELD',
+  DUPLICATE_EMAIL: 'INVALID_FIELD',
+  DUPLICATE_USERNAME: 'INVALID_FIELD',
+  ADMIN_ROLE_FORBIDDEN: 'FORBIDDEN',
+};
+
 export function simpleError(code: ErrorCode): SimpleError {
-  switch (code) {
-    case 'MISSING_REQUIRED_FIELD':
-      return { status: 400, code: 'MISSING_REQUIRED_FIELD' };
-    case 'INVALID_FIELD':
-    case 'MALFORMED_JSON':
-    case 'PASSWORD_TOO_WEAK':
-    case 'PASSWORD_MISMATCH':
-    case 'EMAIL_DOMAIN_RESTRICTED':
-    case 'UNKNOWN_REFERENCE':
-    case 'DUPLICATE_EMAIL':
-    case 'DUPLICATE_USERNAME':
-      // The seed: a duplicate email is a 400 like any other invalid field.
-      return { status: 400, code: 'INVALID_FIELD' };
-    case 'UNAUTHORIZED':
-      return { status: 401, code: 'UNAUTHORIZED' };
-    case 'FORBIDDEN':
-    case 'ADMIN_ROLE_FORBIDDEN':
-      return { status: 403, code: 'FORBIDDEN' };
-    case 'RATE_LIMIT_EXCEEDED':
-      return { status: 429, code: 'RATE_LIMIT_EXCEEDED' };
-    case 'SERVER_ERROR':
-      return { status: 500, code: 'SERVER_ERROR' };
-    // Cases the seed does not list answer as the native API does.
-    case 'SEAT_LIMIT_EXCEEDED':
-      return { status: 402, code };
-    case 'NOT_FOUND':
-      return { status: 404, code };
-    case 'CONFLICT':
-      return { status: 409, code };
-    case 'PRECONDITION_FAILED':
-      return { status: 412, code };
-    case 'PAYLOAD_TOO_LARGE':
-    case 'BATCH_TOO_LARGE':
-      return { status: 413, code };
-    case 'UNSUPPORTED_MEDIA_TYPE':
-      return { status: 415, code };
-    case 'PRECONDITION_REQUIRED':
-      return { status: 428, code };
-    // Invitations are redeemed through the native API only; mapped as it maps them.
-    case 'INVITATION_INVALID':
-      return { status: 400, code };
-    case 'INVITATION_EXPIRED':
-    case 'INVITATION_USED':
-      return { status: 410, code };
-    // Idempotent retries and admission control: as the native API answers them.
-    case 'IDEMPOTENCY_KEY_REUSED':
-      return { status: 422, code };
-    case 'SERVICE_BUSY':
-      return { status: 503, code };
-    case 'INSUFFICIENT_STORAGE':
-      return { status: 507, code };
-    default: {
-      const unhandled: never = code;
-      throw new Error(`unmapped error code ${String(unhandled)}`);
-    }
-  }
+  return { status: simpleStatus(code), code: SEED_CODES[code] ?? code };
 }
 
 /** Core field names as this dialect calls them. */
