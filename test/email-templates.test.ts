@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withoutSecret } from '../src/core/email/compose-user-emails.js';
-import { checkTemplate, DEFAULT_TEMPLATES, renderTemplate, withoutPrototype, type TemplateView } from '../src/core/email/template-rendering.js';
+import { checkTemplate, compileTemplate, DEFAULT_TEMPLATES, renderTemplate, withoutPrototype, type TemplateView } from '../src/core/email/template-rendering.js';
 
 const view: TemplateView = {
   user: {
@@ -78,5 +78,31 @@ describe('email templates: names that are not variables', () => {
     expect(refused.ok).toBe(false);
     const out = renderTemplate({ subject: '{{#user}}{{.}}{{/user}}', text: 'a{{#tenant}}{{.}}{{/tenant}}b', html: '<p>{{#tenant}}{{.}}{{/tenant}}</p>' }, withoutPrototype(view));
     expect(out).toEqual({ subject: '', text: 'ab', html: '<p></p>' });
+  });
+});
+
+describe('email templates: compiled for a batch', () => {
+  const welcomeView: TemplateView = { user: view.user, tenant: view.tenant };
+  const custom = [
+    DEFAULT_TEMPLATES.welcome,
+    DEFAULT_TEMPLATES.invitation,
+    // Text and variables only: rendered without mustache.
+    { subject: 'Hi {{ user.givenName }}\r\nBcc: x@example.net', text: '{{user.number}} {{invitation.token}} {{user.phoneNumber}}!', html: '<b>{{user.displayName}}</b>{{invitation.validHours}}' },
+    // Sections, comments, unescaped forms, other delimiters and unknown names: rendered by mustache.
+    { subject: '{{#invitation}}Invited{{/invitation}}{{^invitation}}Welcome{{/invitation}}', text: '{{! a comment }}{{{user.displayName}}}', html: '{{=<% %>=}}<p><% user.displayName %></p>' },
+    { subject: '{{tenant.name}}', text: '{{& user.userName}}', html: '{{#user}}{{email}}{{/user}}' },
+  ];
+
+  it('renders exactly what mustache renders, with and without an invitation', () => {
+    for (const template of custom) {
+      for (const v of [view, welcomeView]) {
+        expect(compileTemplate(template)(v)).toEqual(renderTemplate(template, withoutPrototype(v)));
+      }
+    }
+  });
+
+  it('escapes user fields in the HTML part only, as mustache does', () => {
+    const out = compileTemplate({ subject: '{{user.displayName}}', text: '{{user.userName}}', html: '<p title="{{user.userName}}">{{user.displayName}}</p>' })(view);
+    expect(out).toEqual({ subject: "Pat & <Co> O'Brien", text: 'o"brien', html: '<p title="o&quot;brien">Pat &amp; &lt;Co&gt; O&#39;Brien</p>' });
   });
 });

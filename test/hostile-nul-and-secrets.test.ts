@@ -179,12 +179,12 @@ describe.each(DATABASES)('server faults during an upload on %s', (kind) => {
       const ok = await upload(t.baseUrl, 'fault', generateCsv(3, undefined, 'before'), { query: '?notify=false' });
       expect(ok.status, ok.text).toBe(202);
       // The staging table goes missing under the running service: the rows cannot be stored.
-      await t.db.kysely.schema.alterTable('import_rows').renameTo('import_rows_gone').execute();
+      await t.db.kysely.schema.alterTable('import_row_blocks').renameTo('import_row_blocks_gone').execute();
       const res = await upload(t.baseUrl, 'fault', generateCsv(3, undefined, 'after'), { query: '?notify=false' });
       expectProblem(res, 500, 'SERVER_ERROR');
-      expect(res.text).not.toMatch(/import_rows|broke off/);
+      expect(res.text).not.toMatch(/import_row_blocks|broke off/);
       expect(logs.join('')).toMatch(/request failed/);
-      expect(logs.join('')).toMatch(/import_rows/);
+      expect(logs.join('')).toMatch(/import_row_blocks/);
     } finally {
       await t.close();
     }
@@ -218,8 +218,8 @@ describe.each(DATABASES)('import seal keys on %s', (kind) => {
     // What the database holds opens nothing by itself: neither as a key, nor under a wrong key-encryption key.
     expect(Buffer.from(row.seal_key!.split(':')[2]!, 'base64').length).toBe(12 + 16 + 32);
     expect(() => createSealKeyring([randomBytes(32)]).unwrap(job.id, row.seal_key!)).toThrow();
-    const staged = await t.db.kysely.selectFrom('import_rows').select('data').where('job_id', '=', job.id).execute();
-    expect(staged.length).toBe(2);
+    const staged = await t.db.kysely.selectFrom('import_row_blocks').select('data').where('job_id', '=', job.id).execute();
+    expect(staged.length).toBe(1);
     for (const r of staged) {
       expect(r.data).toMatch(/^sealed:/);
       expect(r.data).not.toContain(password);

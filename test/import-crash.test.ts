@@ -14,7 +14,7 @@ async function tenantUsers(db: Db, tenant: string): Promise<string[]> {
 
 async function leftovers(db: Db): Promise<{ chunks: number; rows: number }> {
   const chunks = await db.kysely.selectFrom('import_chunks').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-  const rows = await db.kysely.selectFrom('import_rows').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+  const rows = await db.kysely.selectFrom('import_row_blocks').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
   return { chunks: Number(chunks.n), rows: Number(rows.n) };
 }
 

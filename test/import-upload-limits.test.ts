@@ -85,7 +85,7 @@ describe.each(DATABASES)('per-tenant upload limits on %s', (kind) => {
     expect(problem.detail).toContain('100000 bytes');
     const jobs = await t.db.kysely.selectFrom('import_jobs').select('id').where('tenant_id', '=', 'big').execute();
     expect(jobs).toEqual([]);
-    expect(Number((await t.db.kysely.selectFrom('import_rows').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).toBe(0);
+    expect(Number((await t.db.kysely.selectFrom('import_row_blocks').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).toBe(0);
     // A small one still fits.
     expect((await t.call('POST', '/v1/tenants/big/imports?notify=false', { raw: csv(20, 'small'), headers: { 'content-type': 'text/csv' } })).status).toBe(202);
   });

@@ -90,7 +90,7 @@ describe('import uploads at their limits', () => {
     // Housekeeping removes what the broken upload had staged.
     while (await t.core.imports.cleanUp(new Date().toISOString(), 1000));
     const waiting = t.db.kysely.selectFrom('import_jobs').select('id').where('state', 'in', ['queued', 'running']);
-    expect(await t.db.kysely.selectFrom('import_rows').select('job_id').where('job_id', 'not in', waiting).execute()).toEqual([]);
+    expect(await t.db.kysely.selectFrom('import_row_blocks').select('job_id').where('job_id', 'not in', waiting).execute()).toEqual([]);
     expect(await t.db.kysely.selectFrom('import_jobs').select('id').where('state', 'in', ['uploading', 'abandoned']).execute()).toEqual([]);
   });
 
@@ -107,7 +107,7 @@ describe('import uploads at their limits', () => {
     while (await t.core.imports.cleanUp(later, 1000));
     expect(await t.core.imports.findByIdempotencyKey('default', 'stale-key')).toBeUndefined();
     expect(await t.db.kysely.selectFrom('import_jobs').select('id').where('id', '=', 'imp_stale').execute()).toEqual([]);
-    expect(await t.db.kysely.selectFrom('import_rows').select('row_number').where('job_id', '=', 'imp_stale').execute()).toEqual([]);
+    expect(await t.db.kysely.selectFrom('import_row_blocks').select('first_row').where('job_id', '=', 'imp_stale').execute()).toEqual([]);
   });
 
   it('refuses a format it was not told and cannot guess, and a mapping it cannot read', async () => {

@@ -45,6 +45,9 @@ export async function unnestRows(k: Kysely<Database>, table: Table, rows: readon
   return { columns, select: sql`select * from unnest(${sql.join(arrays)})` };
 }
 
+/** Parameters of one multi-row SQLite insert: well under SQLite's limit, and enough rows for a statement to pay off. */
+const MAX_SQLITE_PARAMETERS = 400;
+
 /** The SQLite connection behind each write transaction's Kysely handle (see `inSqliteTransaction`). */
 const sqliteConnections = new WeakMap<Kysely<Database>, SqliteRows>();
 
@@ -75,7 +78,8 @@ export class SqliteRows {
   }
 
   /**
-   * Inserts every row with the same prepared statement; with `rowids`, returns each row's
+   * Inserts the rows with prepared statements: several rows to a statement when nothing is to
+   * be read back per row, else one statement run per row. With `rowids`, returns each row's
    * rowid (for an INTEGER PRIMARY KEY, that column's value), or undefined when
    * `ON CONFLICT DO NOTHING` skipped it — read from the statement's own result, as a
    * RETURNING clause costs as much again as the insert. Yields to the event loop between rows
@@ -89,8 +93,26 @@ export class SqliteRows {
       (options.onConflictDoNothing ? ' on conflict do nothing' : '');
     const statement = this.#statement(text);
     const rowids: (number | undefined)[] = [];
+    let r = 0;
+    if (!options.rowids && !options.onConflictDoNothing) {
+      // Without rowids to read back, rows go several to a statement: each run has a fixed cost
+      // (binding, stepping, resetting) that a statement of many rows pays once.
+      const perStatement = Math.floor(MAX_SQLITE_PARAMETERS / Math.max(1, columns.length));
+      if (perStatement >= 2 && rows.length >= perStatement) {
+        const many = this.#statement(`insert into ${quoted(table)} (${columns.map(quoted).join(', ')}) values ${Array.from({ length: perStatement }, () => `(${columns.map(() => '?').join(', ')})`).join(', ')}`);
+        const values: unknown[] = new Array(perStatement * columns.length);
+        for (; r + perStatement <= rows.length; r += perStatement) {
+          for (let i = 0; i < perStatement; i++) {
+            const row = rows[r + i]!;
+            for (let c = 0; c < columns.length; c++) values[i * columns.length + c] = row[columns[c]!] ?? null;
+          }
+          many.run(values);
+          await yieldIfBusy();
+        }
+      }
+    }
     const values: unknown[] = new Array(columns.length);
-    for (let r = 0; r < rows.length; r++) {
+    for (; r < rows.length; r++) {
       const row = rows[r]!;
       for (let c = 0; c < columns.length; c++) values[c] = row[columns[c]!] ?? null;
       const result = statement.run(values);

@@ -2,11 +2,10 @@ import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { KeyRole } from '../core/credentials/actor.js';
 import type { ErrorCode } from '../core/errors.js';
-import type { ClaimedChunk, ImportChunkTx, ImportJob, ImportStore, OnConflict, RowSource, StagedRow } from '../core/imports/import-job.js';
+import { IMPORT_CHUNK_SIZE, type ClaimedChunk, type ImportChunkTx, type ImportJob, type ImportStore, type OnConflict, type RowSource, type StagedRow } from '../core/imports/import-job.js';
 import { isStorageFull, uniqueViolation, type Db } from './database.js';
 import { DomainError } from '../core/errors.js';
 import type { Database, ImportJobsTable } from './schema.js';
-import { insertRows } from './bulk-insert.js';
 import { withoutNul } from '../core/nul-characters.js';
 import { openSealKeyring, type SealKeyring } from './seal-keys.js';
 import { userWritesIn } from './user-store.js';
@@ -69,6 +68,65 @@ function toJob(row: Selectable<ImportJobsTable>): ImportJob {
   };
 }
 
+/** Chunks claimed from a job staged row by row in `import_rows` (before migration 0012). */
+const stagedByRow = new WeakSet<ClaimedChunk>();
+
+/** Staged blocks deleted per statement when a refused upload is cleared: a block holds up to a chunk of rows, as many as a delete took before. */
+const BLOCKS_PER_DELETE = 1;
+
+/**
+ * Characters of one staged block at most: a batch of very long rows (up to MAX_ROW_BYTES each)
+ * is split into several blocks, so that no block is a string too long to build or to store.
+ */
+const MAX_BLOCK_CHARS = 4 * 1024 * 1024;
+
+interface StagedBlock {
+  firstRow: number;
+  lastRow: number;
+  data: string;
+}
+
+/**
+ * A batch of staged rows as blocks: each block a JSON array of StagedRow, sealed whole (one
+ * cipher call) when any of its rows carries a password. A batch makes one block unless its
+ * rows are very long.
+ */
+function encodeBlocks(key: Buffer | undefined, rows: readonly StagedRow[]): StagedBlock[] {
+  const blocks: StagedBlock[] = [];
+  let parts: string[] = [];
+  let chars = 0;
+  let secret = false;
+  let firstRow = 0;
+  const flush = (lastRow: number) => {
+    const json = `[${parts.join(',')}]`;
+    blocks.push({ firstRow, lastRow, data: key && secret ? seal(key, json) : json });
+    parts = [];
+    chars = 0;
+    secret = false;
+  };
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    let stored: StagedRow = row;
+    if ('draft' in row) {
+      if (hasSecrets(row.draft)) secret = true;
+      if (row.draft === undefined) stored = { ...row, draft: null };
+    }
+    const json = JSON.stringify(stored);
+    if (parts.length > 0 && chars + json.length > MAX_BLOCK_CHARS) flush(rows[i - 1]!.row);
+    if (parts.length === 0) firstRow = row.row;
+    parts.push(json);
+    chars += json.length + 1;
+  }
+  if (parts.length > 0) flush(rows[rows.length - 1]!.row);
+  return blocks;
+}
+
+function decodeBlock(key: Buffer | undefined, jobId: string, data: string): StagedRow[] {
+  if (!data.startsWith(SEALED)) return JSON.parse(data) as StagedRow[];
+  if (!key) throw new Error(`the rows of import job ${jobId} are sealed and its key is gone`);
+  return JSON.parse(unseal(key, data)) as StagedRow[];
+}
+
 function chunkWrites(k: Kysely<Database>): ImportChunkTx {
   return {
     async completeChunk(chunk, counts, errors, at) {
@@ -108,12 +166,12 @@ function chunkWrites(k: Kysely<Database>): ImportChunkTx {
       for (let i = 0; i < errorRows.length; i += ERROR_INSERT_CHUNK) {
         await k.insertInto('import_errors').values(errorRows.slice(i, i + ERROR_INSERT_CHUNK)).execute();
       }
-      await k
-        .deleteFrom('import_rows')
-        .where('job_id', '=', chunk.job.id)
-        .where('row_number', '>=', chunk.firstRow)
-        .where('row_number', '<=', chunk.lastRow)
-        .execute();
+      // The chunk's staged block goes in one row (see stageRows); a job staged row by row before
+      // blocks existed has its rows deleted instead.
+      await k.deleteFrom('import_row_blocks').where('job_id', '=', chunk.job.id).where('first_row', '>=', chunk.firstRow).where('last_row', '<=', chunk.lastRow).execute();
+      if (stagedByRow.has(chunk)) {
+        await k.deleteFrom('import_rows').where('job_id', '=', chunk.job.id).where('row_number', '>=', chunk.firstRow).where('row_number', '<=', chunk.lastRow).execute();
+      }
       return true;
     },
   };
@@ -145,10 +203,22 @@ export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
       return { row: number, problem, ...(email !== undefined && { email }), source };
     }
     if (row.data.startsWith(SEALED)) {
-      if (!key) throw new Error(`the rows of import job are sealed and its key is gone`);
+      if (!key) throw new Error('the rows of import job are sealed and its key is gone');
       return { row: number, draft: JSON.parse(unseal(key, row.data)), source };
     }
     return { row: number, draft: JSON.parse(row.data), source };
+  }
+
+  /**
+   * Deletes up to `blocks` staged blocks of a job, and up to `rows` of its rows staged one by one
+   * (a job staged before blocks existed). True when either limit was reached: more may be left.
+   */
+  async function deleteStaged(jobId: string, blocks: number, rows: number): Promise<boolean> {
+    const someBlocks = k.selectFrom('import_row_blocks').select('first_row').where('job_id', '=', jobId).orderBy('first_row').limit(blocks);
+    const goneBlocks = await k.deleteFrom('import_row_blocks').where('job_id', '=', jobId).where('first_row', 'in', someBlocks).executeTakeFirst();
+    const someRows = k.selectFrom('import_rows').select('row_number').where('job_id', '=', jobId).orderBy('row_number').limit(rows);
+    const goneRows = await k.deleteFrom('import_rows').where('job_id', '=', jobId).where('row_number', 'in', someRows).executeTakeFirst();
+    return Number(goneBlocks.numDeletedRows) >= blocks || Number(goneRows.numDeletedRows) >= rows;
   }
 
   const visible = () => k.selectFrom('import_jobs').selectAll().where('state', 'in', [...VISIBLE_STATES]);
@@ -195,20 +265,15 @@ export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
     async stageRows(jobId, rows, leaseUntil) {
       if (rows.length === 0) return;
       const key = await sealKeyOf(jobId);
-      // The random IVs of the whole batch drawn at once: one call to the system's generator, not one per row.
-      const ivs = key ? randomBytes(12 * rows.length) : undefined;
-      const values = rows.map((r, i) => {
-        // A CSV row's cells as uploaded (no password cells), for the errors report; a JSON row is its own source.
-        const source = r.source === undefined ? null : JSON.stringify(r.source);
-        if ('problem' in r) return { job_id: jobId, row_number: r.row, data: null, problem: JSON.stringify({ ...r.problem, ...(r.email !== undefined && { email: r.email }) }), source };
-        const json = JSON.stringify(r.draft ?? null);
-        return { job_id: jobId, row_number: r.row, data: key && hasSecrets(r.draft) ? seal(key, json, ivs!.subarray(12 * i, 12 * i + 12)) : json, problem: null, source };
-      });
-      let bytes = 0;
-      for (const v of values) bytes += 16 + (v.data?.length ?? 0) + (v.problem?.length ?? 0) + ((v as { source?: string | null }).source?.length ?? 0);
+      // The batch is one block (several when its rows are very long): one row to write now, to
+      // read when its chunk runs, and to delete when the chunk commits. A CSV row keeps its cells as uploaded (no password cells) for the
+      // errors report; a JSON row is its own source.
+      const blocks = encodeBlocks(key, rows);
+      let bytes = 16 * rows.length;
+      for (const block of blocks) bytes += block.data.length;
       await db
         .write(async (trx) => {
-          await insertRows(trx, 'import_rows', values);
+          for (const block of blocks) await trx.insertInto('import_row_blocks').values({ job_id: jobId, first_row: block.firstRow, last_row: block.lastRow, data: block.data }).execute();
           await trx.updateTable('import_jobs').set({ upload_lease_until: leaseUntil, staged_bytes: sql`staged_bytes + ${bytes}` }).where('id', '=', jobId).execute();
         })
         .catch((error: unknown) => {
@@ -233,11 +298,7 @@ export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
     async discardUpload(jobId) {
       uploadKeys.delete(jobId);
       // Small deletes: each needs little room in the log, which a full disk may not have.
-      for (;;) {
-        const batch = k.selectFrom('import_rows').select('row_number').where('job_id', '=', jobId).orderBy('row_number').limit(1000);
-        const deleted = await k.deleteFrom('import_rows').where('job_id', '=', jobId).where('row_number', 'in', batch).executeTakeFirst();
-        if (Number(deleted.numDeletedRows) === 0) break;
-      }
+      while (await deleteStaged(jobId, BLOCKS_PER_DELETE, 1000));
       await k.deleteFrom('import_jobs').where('id', '=', jobId).where('state', '=', 'abandoned').execute();
     },
 
@@ -354,14 +415,33 @@ export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
         });
         return undefined;
       }
-      const rows = await k
-        .selectFrom('import_rows')
-        .select(['row_number', 'data', 'problem', 'source'])
+      const first = Number(chunk.first_row);
+      const last = Number(chunk.last_row);
+      const blocks = await k
+        .selectFrom('import_row_blocks')
+        .select('data')
         .where('job_id', '=', chunk.job_id)
-        .where('row_number', '>=', chunk.first_row)
-        .where('row_number', '<=', chunk.last_row)
-        .orderBy('row_number')
+        .where('first_row', '<=', last)
+        .where('last_row', '>=', first)
+        .orderBy('first_row')
         .execute();
+      let rows: StagedRow[] = [];
+      for (const block of blocks) {
+        for (const row of decodeBlock(key, job.id, block.data)) if (row.row >= first && row.row <= last) rows.push(row);
+      }
+      // A job staged before blocks existed has its rows in import_rows, one per row.
+      const byRow =
+        rows.length < last - first + 1
+          ? await k
+              .selectFrom('import_rows')
+              .select(['row_number', 'data', 'problem', 'source'])
+              .where('job_id', '=', chunk.job_id)
+              .where('row_number', '>=', first)
+              .where('row_number', '<=', last)
+              .orderBy('row_number')
+              .execute()
+          : [];
+      if (byRow.length > 0) rows = [...rows, ...byRow.map((r) => readRow(key, r))].sort((a, b) => a.row - b.row);
       const result: ClaimedChunk = {
         job: toJob(job),
         chunkNo: Number(chunk.chunk_no),
@@ -369,8 +449,9 @@ export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
         lastRow: Number(chunk.last_row),
         claim,
         attempts: Number(chunk.attempts),
-        rows: rows.map((r) => readRow(key, r)),
+        rows,
       };
+      if (byRow.length > 0) stagedByRow.add(result);
       return result;
     },
 
@@ -432,9 +513,9 @@ export function createImportStore(db: Db, sealKeys?: SealKeyring): ImportStore {
         .execute();
       const job = await k.selectFrom('import_jobs').select(['id', 'state']).where('state', 'in', [...ENDED_STATES]).where('cleaned', '=', 0).orderBy('updated_at').limit(1).executeTakeFirst();
       if (!job) return false;
-      const batch = k.selectFrom('import_rows').select('row_number').where('job_id', '=', job.id).orderBy('row_number').limit(limit);
-      const deleted = await k.deleteFrom('import_rows').where('job_id', '=', job.id).where('row_number', 'in', batch).executeTakeFirst();
-      if (Number(deleted.numDeletedRows) < limit) {
+      // `limit` counts staged rows: a block holds up to a chunk of them.
+      const blocks = Math.max(1, Math.ceil(limit / IMPORT_CHUNK_SIZE));
+      if (!(await deleteStaged(job.id, blocks, limit))) {
         await db.write(async (trx) => {
           await trx.deleteFrom('import_chunks').where('job_id', '=', job.id).execute();
           // An abandoned upload was never a job anyone saw: it goes entirely.

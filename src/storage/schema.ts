@@ -179,6 +179,14 @@ export interface ImportRowsTable {
   source: Generated<string | null>;
 }
 
+/** Migration 0012: a batch of staged rows, as one JSON array of StagedRow (sealed whole when one carries a password). */
+export interface ImportRowBlocksTable {
+  job_id: string;
+  first_row: number;
+  last_row: number;
+  data: string;
+}
+
 export interface ImportChunksTable {
   seq: Generated<number>;
   job_id: string;
@@ -223,6 +231,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   import_jobs: ImportJobsTable;
   import_rows: ImportRowsTable;
+  import_row_blocks: ImportRowBlocksTable;
   import_chunks: ImportChunksTable;
   import_errors: ImportErrorsTable;
   tenants: TenantsTable;

@@ -233,6 +233,61 @@ function oneLine(value: string): string {
   return value.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').replace(/\s+/g, ' ').trim().slice(0, 998);
 }
 
+/**
+ * One part of a template, ready to render many times, for a template made only of text and
+ * variables of the catalogue (as the defaults are): its pieces concatenated with each
+ * variable's value looked up directly, which is what mustache renders for such a template,
+ * without walking a context per variable. Undefined for anything else (sections, comments,
+ * unescaped forms, names outside the catalogue, changed delimiters), which mustache renders.
+ */
+function compilePart(source: string, escape: (value: unknown) => string): ((view: TemplateView) => string) | undefined {
+  let tokens: Token[];
+  try {
+    tokens = writer.parse(source) as Token[];
+  } catch {
+    return undefined;
+  }
+  const pieces: (string | [string, string])[] = [];
+  for (const [type, value] of tokens) {
+    if (type === 'text') pieces.push(value);
+    else if (type === 'name' && KNOWN_VARIABLES.has(value)) pieces.push(value.split('.') as [string, string]);
+    else return undefined;
+  }
+  return (view) => {
+    let out = '';
+    for (const piece of pieces) {
+      if (typeof piece === 'string') out += piece;
+      else {
+        // Every catalogue variable is a leaf two levels down; a missing one (no invitation) shows nothing.
+        const value = (view as unknown as Record<string, Record<string, unknown> | undefined>)[piece[0]]?.[piece[1]];
+        if (value != null) out += escape(value);
+      }
+    }
+    return out;
+  };
+}
+
+/**
+ * A template ready to render many messages: the same output as `renderTemplate`, without
+ * mustache's per-variable context walk when the template is only text and variables.
+ */
+export function compileTemplate(template: EmailTemplate): (view: TemplateView) => EmailTemplate {
+  let compiled = compiledTemplates.get(template);
+  if (compiled === undefined) compiledTemplates.set(template, (compiled = compileUncached(template)));
+  return compiled;
+}
+
+/** By template object: the defaults are compiled once per process, a tenant's own once per read. */
+const compiledTemplates = new WeakMap<EmailTemplate, (view: TemplateView) => EmailTemplate>();
+
+function compileUncached(template: EmailTemplate): (view: TemplateView) => EmailTemplate {
+  const subject = compilePart(template.subject, noEscape);
+  const text = compilePart(template.text, noEscape);
+  const html = compilePart(template.html, escapeHtml);
+  if (subject === undefined || text === undefined || html === undefined) return (view) => renderTemplate(template, withoutPrototype(view));
+  return (view) => ({ subject: oneLine(subject(view)), text: text(view), html: html(view) });
+}
+
 /** Renders the three parts of a message. */
 export function renderTemplate(template: EmailTemplate, view: TemplateView): EmailTemplate {
   return {

@@ -9,6 +9,7 @@ import * as audit from './0006-audit.js';
 import * as groups from './0009-groups.js';
 import * as fleet from './0010-fleet.js';
 import * as importSources from './0011-import-sources.js';
+import * as importRowBlocks from './0012-import-row-blocks.js';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0009-groups': groups,
   '0010-fleet': fleet,
   '0011-import-sources': importSources,
+  '0012-import-row-blocks': importRowBlocks,
 };
 
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
