@@ -14,6 +14,7 @@ export default defineConfig({
       'test/core-*.test.ts',
       'test/core/**/*.test.ts',
       'test/body-validation.test.ts',
+      'test/poller.test.ts',
       'test/email-templates.test.ts',
       'test/import-uploads.test.ts',
       'test/supply-chain.test.ts',

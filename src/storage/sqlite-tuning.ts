@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
 import { yieldIfBusy } from '../core/event-loop.js';
+import type { CheckpointerData, CheckpointerMessage } from './sqlite-checkpointer.worker.js';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, SqliteDatabase, SqliteStatement, UnknownRow } from 'kysely';
 
 /** Statements kept prepared per connection (least recently used dropped first). */
@@ -44,25 +44,6 @@ const CHECKPOINT_INTERVAL_MS = 50;
 /** The serving connection checkpoints itself only past this many WAL pages (a safety net should the background one stop). */
 export const SERVING_WAL_AUTOCHECKPOINT_PAGES = 20_000;
 
-const CHECKPOINTER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.module);
-const db = new Database(workerData.path);
-db.pragma('busy_timeout = 0');
-let scrub = false;
-const timer = setInterval(() => {
-  try {
-    if (!scrub) { db.pragma('wal_checkpoint(PASSIVE)'); return; }
-    const [result] = db.pragma('wal_checkpoint(TRUNCATE)');
-    if (result && result.busy === 0) scrub = false;
-  } catch {}
-}, workerData.intervalMs);
-parentPort.on('message', (message) => {
-  if (message === 'scrub') { scrub = true; return; }
-  clearInterval(timer); db.close(); parentPort.close();
-});
-`;
-
 /**
  * Checkpoints the write-ahead log from a worker thread with its own connection. With the
  * default automatic checkpoint, the commit that crosses 1000 WAL pages copies them into the
@@ -79,18 +60,34 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
+/** Running from source (under tsx or the test runner) rather than from the build. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+/** The thread's module, beside this one: `.js` in the build, `.ts` in the source tree. */
+const CHECKPOINTER_MODULE = new URL(`./sqlite-checkpointer.worker.${FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url);
+
+/**
+ * A worker thread running `module`. From the build that is the file itself. From source the
+ * thread needs tsx to load a `.ts` file, and Node 20 applies a `--import` given to a thread
+ * only after resolving its entry (which it then refuses for its extension): there the thread's
+ * entry is one line that imports the module through tsx's API.
+ */
+function startWorker(module: URL, workerData: unknown): Worker {
+  if (!FROM_SOURCE) return new Worker(module, { workerData });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = `import(${JSON.stringify(tsx)}).then((tsx) => tsx.tsImport(${JSON.stringify(module.href)}, ${JSON.stringify(module.href)}));`;
+  return new Worker(entry, { eval: true, workerData });
+}
+
 export function startCheckpointer(path: string): Checkpointer {
-  const worker = new Worker(CHECKPOINTER, {
-    eval: true,
-    workerData: { path, module: createRequire(import.meta.url).resolve('better-sqlite3'), intervalMs: CHECKPOINT_INTERVAL_MS },
-  });
+  const workerData: CheckpointerData = { path, intervalMs: CHECKPOINT_INTERVAL_MS };
+  const worker = startWorker(CHECKPOINTER_MODULE, workerData);
   worker.unref();
   worker.on('error', () => {}); // the serving connection's own automatic checkpoint takes over
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
-    scrub: () => worker.postMessage('scrub'),
+    scrub: () => worker.postMessage('scrub' satisfies CheckpointerMessage),
     async stop() {
-      worker.postMessage('close');
+      worker.postMessage('close' satisfies CheckpointerMessage);
       const timeout = setTimeout(() => void worker.terminate(), 2000);
       await exited;
       clearTimeout(timeout);

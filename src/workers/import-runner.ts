@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { createPoller, type Sleep } from './poller.js';
 import { runNextImportChunk, type ChunkReport, type ImportRunDeps } from '../core/imports/process-import-chunk.js';
 
 /** The part of a pino/Fastify logger the runner uses. */
@@ -30,6 +31,8 @@ export interface ImportRunnerOptions {
   maxClaims?: number;
   /** Told what each round did (for metrics). */
   onReport?: (report: ChunkReport) => void;
+  /** The waits between rounds (the event loop's timers by default). */
+  sleep?: Sleep;
 }
 
 export interface ImportRunner {
@@ -69,27 +72,9 @@ export function createImportRunner(options: ImportRunnerOptions): ImportRunner {
   const cleanUpIntervalMs = options.cleanUpIntervalMs ?? 10_000;
   const concurrency = Math.max(1, options.concurrency ?? 1);
 
-  let running = false;
   let stopping = new AbortController();
   let inFlight = 0;
-  let loop: Promise<unknown> | undefined;
   let lastCleanUp = 0;
-
-  /** The loops waiting for work; a wake ends every wait at once. */
-  const sleepers = new Set<() => void>();
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      sleepers.add(done);
-    });
-  const wakeAll = () => {
-    for (const done of [...sleepers]) done();
-  };
 
   async function runOnce(): Promise<ChunkReport> {
     inFlight++;
@@ -136,42 +121,32 @@ export function createImportRunner(options: ImportRunnerOptions): ImportRunner {
     }
   }
 
-  async function run(): Promise<void> {
-    while (running) {
-      let busy = false;
-      try {
-        busy = (await runOnce()).status !== 'idle';
-        await cleanUp();
-      } catch (error) {
-        log.error({ err: error }, 'import round failed; retrying after the poll interval');
-        busy = false;
-      }
-      if (running && !busy) await sleep(pollIntervalMs);
-      // SQLite's driver answers on this thread without ever leaving the microtask queue: give
-      // requests waiting for the event loop their turn between two chunks.
-      else await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
+  const poller = createPoller({
+    async round() {
+      const report = await runOnce();
+      await cleanUp();
+      return report;
+    },
+    busy: (report) => report.status !== 'idle',
+    intervalMs: pollIntervalMs,
+    concurrency,
+    onError: (error, retryInMs) => log.error({ err: error, retryInMs }, 'import round failed; retrying after a pause'),
+    ...(options.sleep && { sleep: options.sleep }),
+  });
 
   return {
     start() {
-      if (running) return;
-      running = true;
+      if (poller.running()) return;
       stopping = new AbortController();
-      loop = Promise.all(Array.from({ length: concurrency }, () => run()));
+      poller.start();
     },
     async stop() {
-      running = false;
       stopping.abort();
-      wakeAll();
-      await loop;
-      loop = undefined;
+      await poller.stop();
       // Stopped, not dead: a later runOnce or drain (or start) works again.
       stopping = new AbortController();
     },
-    wake() {
-      wakeAll();
-    },
+    wake: poller.wake,
     active: () => inFlight,
     runOnce,
     async drain() {

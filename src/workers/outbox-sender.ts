@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DEFAULT_DELIVERY_POLICY, deliverDueMessages, type DeliveryPolicy, type DeliveryReport } from '../core/email/deliver-messages.js';
+import { createPoller, type Sleep } from './poller.js';
 import type { Clock, Mailer, OutboxQueue } from '../core/ports.js';
 
 /** The part of a pino/Fastify logger the sender uses. */
@@ -20,6 +21,8 @@ export interface OutboxSenderOptions {
   pollIntervalMs?: number;
   /** Names this sender in lease records; unique per process by default. */
   owner?: string;
+  /** The waits between rounds (the event loop's timers by default). */
+  sleep?: Sleep;
 }
 
 export interface OutboxSender {
@@ -48,10 +51,6 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const pollIntervalMs = options.pollIntervalMs ?? 2_000;
 
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
-
   const deps = {
     outbox: options.outbox,
     mailer: options.mailer,
@@ -66,44 +65,17 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
 
   const runOnce = () => deliverDueMessages(deps, owner, policy);
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        wake = undefined;
-        resolve();
-      }, ms);
-      wake = () => {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      };
-    });
-
-  async function run(): Promise<void> {
-    while (running) {
-      let busy = false;
-      try {
-        const report = await runOnce();
-        busy = report.claimed >= policy.batchSize;
-      } catch (error) {
-        log.error({ err: error }, 'email delivery round failed; retrying after the poll interval');
-      }
-      if (running && !busy) await sleep(pollIntervalMs);
-    }
-  }
+  const poller = createPoller({
+    round: runOnce,
+    busy: (report) => report.claimed >= policy.batchSize,
+    intervalMs: pollIntervalMs,
+    onError: (error, retryInMs) => log.error({ err: error, retryInMs }, 'email delivery round failed; retrying after a pause'),
+    ...(options.sleep && { sleep: options.sleep }),
+  });
 
   return {
-    start() {
-      if (running) return;
-      running = true;
-      loop = run();
-    },
-    async stop() {
-      running = false;
-      wake?.();
-      await loop;
-      loop = undefined;
-    },
+    start: poller.start,
+    stop: poller.stop,
     runOnce,
     async drain() {
       const total: DeliveryReport = { claimed: 0, sent: 0, retrying: 0, failed: 0, unrecorded: 0, released: 0 };
