@@ -173,6 +173,40 @@ describe.each(DATABASES)('the privilege rule on %s', (kind) => {
     });
   });
 
+  describe('renaming an admin role', () => {
+    it("is for a global admin only, through SCIM PATCH, PUT and Bulk: its holders' roles would change, and its name could be given to a role without the flag", async () => {
+      expect((await t.call('PUT', '/v1/tenants/acme/roles/steward', { body: { admin: true } })).status).toBe(201);
+      const holder = await createUser({ email: 'steward@acme.test', roles: ['steward'] });
+      const before = await read(holder.id);
+      const scim = scimClient(t, tenantAdmin.token);
+      const group = (await scim('GET', `/Groups?filter=${encodeURIComponent('displayName eq "steward"')}`)).body.Resources[0];
+      const attempts = [
+        await scim('PATCH', `/Groups/${group.id}`, { body: patch({ op: 'replace', value: { id: group.id, displayName: 'Butler' } }) }),
+        await scim('PATCH', `/Groups/${group.id}`, { body: patch({ op: 'replace', path: 'displayName', value: 'Butler' }) }),
+        await scim('PUT', `/Groups/${group.id}`, { body: { schemas: [CORE_GROUP], displayName: 'Butler', members: [{ value: holder.id }] } }),
+      ];
+      for (const refused of attempts) expect(refused.status, refused.text).toBe(403);
+      const bulk = await scim('POST', '/Bulk', { body: { schemas: [BULK_REQUEST], Operations: [{ method: 'PATCH', path: `/Groups/${group.id}`, data: patch({ op: 'replace', path: 'displayName', value: 'Butler' }) }] } });
+      expect(bulk.status, bulk.text).toBe(200);
+      expect(bulk.body.Operations[0].status).toBe('403');
+      expect((await role('steward')).body).toMatchObject({ name: 'steward', admin: true });
+      expect((await role('Butler')).status).toBe(404);
+      const after = await read(holder.id);
+      expect(after.body.roles).toEqual(['steward']);
+      expect(after.etag).toBe(before.etag);
+
+      // A role without the flag is a tenant admin's to rename, and its holders keep it.
+      const crew = await scim('POST', '/Groups', { body: { schemas: [CORE_GROUP], displayName: 'Crew', members: [{ value: holder.id }] } });
+      expect(crew.status, crew.text).toBe(403); // the holder is an administrator: its roles are not the tenant admin's to change
+      const sailor = await createUser({ email: 'sailor@acme.test' });
+      const deck = await scim('POST', '/Groups', { body: { schemas: [CORE_GROUP], displayName: 'Crew', members: [{ value: sailor.id }] } });
+      expect(deck.status, deck.text).toBe(201);
+      const renamed = await scim('PATCH', `/Groups/${deck.body.id}`, { body: patch({ op: 'replace', path: 'displayName', value: 'Deckhands' }) });
+      expect(renamed.status, renamed.text).toBe(200);
+      expect((await read(sailor.id)).body.roles).toEqual(['Deckhands']);
+    });
+  });
+
   describe('an administrator, through the native API', () => {
     it('keeps its password: a user manager or tenant admin setting one is refused, and the old one still signs in', async () => {
       const ceo = await administrator();

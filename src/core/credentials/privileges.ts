@@ -80,8 +80,9 @@ export function checkUserDelete(actor: Actor, held: readonly RolePrivilege[]): F
 
 /**
  * Refusals for a change of one role of the catalog: `before` undefined is a create, `after`
- * undefined a delete. Setting or clearing `admin`, creating an admin role or deleting one
- * needs a global admin; a description change does not.
+ * undefined a delete. Setting or clearing `admin`, creating an admin role, renaming or deleting
+ * one needs a global admin; a description change does not. A rename changes the roles every
+ * holder shows, and frees the name for a role without the flag.
  */
 export function checkRoleChange(actor: Actor, before: RolePrivilege | undefined, after: RolePrivilege | undefined): FieldError[] {
   if (isGlobal(actor)) return [];
@@ -91,6 +92,9 @@ export function checkRoleChange(actor: Actor, before: RolePrivilege | undefined,
   if (after === undefined && wasAdmin) return [fieldError('', ADMIN_REFUSAL, 'Only a global administrator may delete an admin role.')];
   if (before !== undefined && after !== undefined && wasAdmin !== isAdmin) {
     return [fieldError('admin', ADMIN_REFUSAL, 'Only a global administrator may set or clear the admin flag of a role.')];
+  }
+  if (before !== undefined && after !== undefined && wasAdmin && before.name !== after.name) {
+    return [fieldError('name', ADMIN_REFUSAL, 'Only a global administrator may rename an admin role.')];
   }
   return [];
 }

@@ -199,6 +199,7 @@ export async function updateGroup(deps: CoreDeps, actor: Actor, tenantId: string
     ...(externalId !== undefined && externalId !== role.externalId && { externalId }),
   };
   if (Object.keys(catalogChange).length > 0) authorize(actor, 'catalog:write', tenantId);
+  if (catalogChange.name !== undefined) assertPermitted(checkRoleChange(actor, role, { name: catalogChange.name, admin: role.admin }));
 
   let members: { add: readonly string[]; remove: readonly string[] } | undefined;
   if (change.members !== undefined) {
