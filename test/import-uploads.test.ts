@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_ROW_BYTES } from '../src/formats/parse-upload.js';
+import { MAX_ROW_BYTES, MAX_ROW_DEPTH } from '../src/formats/parse-upload.js';
 import { createImportRunner } from '../src/workers/import-runner.js';
 import { errorLines, upload, waitForJob } from './helpers/imports.js';
 import { expectProblem } from './helpers/native-fixtures.js';
@@ -67,6 +67,32 @@ describe('import uploads at their limits', () => {
       expect((await errorLines(big.baseUrl, res.headers.get('location')!)).map((e) => [e.row, e.code])).toEqual([[2, 'INVALID_FIELD']]);
     } finally {
       await big.close();
+    }
+  });
+
+  it(`reports a JSON row nested deeper than ${MAX_ROW_DEPTH} levels as its own row, in NDJSON and in a JSON array, however deep`, async () => {
+    // `nest(depth)` as a field of the row: the row itself is one level more.
+    const nest = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const rows = [
+      '{"email":"shallow@example.com"}',
+      `{"email":"abyss@example.com","name":${nest(5000)}}`,
+      `{"email":"over@example.com","name":${nest(MAX_ROW_DEPTH)}}`,
+      `{"email":"at-limit@example.com","name":${nest(MAX_ROW_DEPTH - 1)}}`,
+    ];
+    for (const [contentType, body] of [
+      ['application/x-ndjson', `${rows.join('\n')}\n`],
+      ['application/json', `[${rows.join(',')}]`],
+    ] as const) {
+      const res = await upload(t.baseUrl, 'default', body.replaceAll('@', `-${contentType.length}@`), { contentType, query: '?notify=false' });
+      expect(res.status, res.text).toBe(202);
+      expect(res.body.total).toBe(4);
+      await createImportRunner({ deps: t.core }).drain();
+      expect(await waitForJob(t.baseUrl, res.headers.get('location')!)).toMatchObject({ created: 1, failed: 3 });
+      expect((await errorLines(t.baseUrl, res.headers.get('location')!)).map((e) => [e.row, e.code])).toEqual([
+        [2, 'MALFORMED_JSON'],
+        [3, 'MALFORMED_JSON'],
+        [4, 'INVALID_FIELD'],
+      ]);
     }
   });
 

@@ -19,6 +19,33 @@ const PARSE_SLICE_BYTES = 8 * 1024;
 /** The longest single row (a CSV record or an NDJSON line) an upload may hold. */
 export const MAX_ROW_BYTES = 1024 * 1024;
 
+/**
+ * The deepest a JSON row may nest (the row's own object is level 1), as for a request body:
+ * a user draft needs three levels, and a row far deeper could not be staged or reported
+ * without overflowing the call stack. A deeper row fails alone.
+ */
+export const MAX_ROW_DEPTH = 32;
+
+/** Whether `value` nests deeper than `limit` levels; walks with its own stack. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: [object, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (depth > limit) return true;
+    for (const item of Array.isArray(current) ? current : Object.values(current)) {
+      if (typeof item === 'object' && item !== null) stack.push([item, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/** A parsed JSON row as staged: its draft, or a problem when it nests too deeply. */
+function jsonRow(row: number, value: unknown, options: UploadOptions): StagedRow {
+  if (nestsDeeperThan(value, MAX_ROW_DEPTH)) return { row, problem: fieldError('', 'MALFORMED_JSON', `This row nests deeper than ${MAX_ROW_DEPTH} levels.`) };
+  return { row, draft: mapJsonRow(value, options.mapping) };
+}
+
 export interface UploadOptions {
   format: ImportFormat;
   /** Refuse the body past this many bytes (PAYLOAD_TOO_LARGE). */
@@ -160,7 +187,7 @@ async function* ndjsonRows(chunks: AsyncIterable<Buffer>, options: UploadOptions
       return;
     }
     try {
-      yield { row, draft: mapJsonRow(JSON.parse(text), options.mapping) };
+      yield jsonRow(row, JSON.parse(text), options);
     } catch {
       yield { row, problem: fieldError('', 'MALFORMED_JSON', 'This line is not valid JSON.') };
     }
@@ -227,7 +254,7 @@ async function* jsonArrayRows(chunks: AsyncIterable<Buffer>, options: UploadOpti
     ready = [];
     for (const value of values) {
       row++;
-      yield { row, draft: mapJsonRow(value, options.mapping) };
+      yield jsonRow(row, value, options);
     }
   }
   if (!sawStart) throw malformed('The body is empty; send a JSON array of users.');
