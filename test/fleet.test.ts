@@ -59,8 +59,9 @@ describe('three instances on one PostgreSQL', () => {
       MUSTER_RATE_LIMIT: String(RATE_LIMIT),
       MUSTER_VERIFY_RATE_LIMIT: String(VERIFY_LIMIT),
       MUSTER_PUBLIC_URL: PUBLIC_URL,
-      // A short lease and one hashing slot per instance: an import chunk takes several leases to hash.
-      MUSTER_IMPORT_LEASE_SECONDS: '1',
+      // A short lease and one hashing slot per instance: an import chunk takes several leases to
+      // hash. Renewed every third of it: 2 s leaves a busy machine's stalls room before a lease lapses.
+      MUSTER_IMPORT_LEASE_SECONDS: '2',
       MUSTER_HASH_CONCURRENCY: '1',
       MUSTER_IMPORT_CONCURRENCY: '1',
       MUSTER_SHUTDOWN_GRACE_SECONDS: '10',
@@ -236,9 +237,10 @@ describe('three instances on one PostgreSQL', () => {
   });
 
   it('finishes an import under hashing load after a SIGTERM and a kill -9 of the instances working on it: every row created once', async () => {
-    const ROWS = 3000;
+    // Nine chunks for three instances: work is left to take over after the SIGTERM and the kill -9.
+    const ROWS = 9000;
     const lines = ['email,givenName,password'];
-    // One row in eight carries a password to hash: a chunk of 1000 rows takes several 1 s leases.
+    // One row in eight carries a password to hash: a chunk of 1000 rows takes several 2 s leases.
     for (let row = 1; row <= ROWS; row++) lines.push(`fleet${row}@example.com,Row${row},${row % 8 === 0 ? `fleet secret number ${row}` : ''}`);
     const keys = await manyKeys('imports', 'user-manager', 30);
     const accepted = await call(server(0).baseUrl, 'POST', '/v1/tenants/imports/imports?notify=false', { token: keys[0]!.token, raw: `${lines.join('\n')}\n`, headers: { 'content-type': 'text/csv' } });
@@ -267,7 +269,7 @@ describe('three instances on one PostgreSQL', () => {
     };
 
     // A worker renews its lease while it hashes: the same claim's lease moves on past the end it
-    // was first given (a lease is 1 s, a chunk takes several).
+    // was first given (a lease is 2 s, renewed every 0.67 s; a chunk takes several).
     const firstSeen = new Map<string, number>();
     await waitFor('a lease to be renewed by its holder', async () => {
       const held = await db.kysely.selectFrom('import_chunks').select(['lease_owner', 'lease_until']).where('job_id', '=', jobId).where('lease_owner', 'is not', null).execute();
@@ -307,7 +309,11 @@ describe('three instances on one PostgreSQL', () => {
     // A kill -9 of the next holder: its chunk is taken over once its lease runs out.
     const second = await waitFor('another instance to claim a chunk', async () => {
       const h = await holder();
-      return h && h !== first ? h : undefined;
+      if (h && h !== first) return h;
+      // Says why no chunk will be claimed any more, instead of waiting out the deadline.
+      const ended = await db.kysely.selectFrom('import_jobs').select(['state', 'processed', 'error']).where('id', '=', jobId).where('state', 'in', ['completed', 'failed', 'cancelled']).executeTakeFirst();
+      if (ended) throw new Error(`the import ended before another instance was seen holding a chunk: ${JSON.stringify(ended)}`);
+      return undefined;
     });
     second.child.kill('SIGKILL');
     await second.exited;
