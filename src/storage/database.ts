@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, sql, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { TxDecision } from '../core/ports.js';
 import type { Database } from './schema.js';
@@ -86,44 +86,30 @@ function openSqlite(path: string): Db {
   }
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }), plugins: [new YieldToEventLoopPlugin()] });
   const rows = new SqliteRows(database);
+  // One connection, held for the whole transaction by Kysely's connection mutex. Another process
+  // holding the file's write lock longer than busy_timeout makes BEGIN fail with SQLITE_BUSY: the
+  // transaction is tried again rather than the request failing. The work's decision ends it.
+  const writeOrRollback: Db['writeOrRollback'] = (work) =>
+    withWriteRetries(() =>
+      kysely.connection().execute(async (conn) => {
+        await sql`begin immediate`.execute(conn);
+        inSqliteTransaction(conn, rows);
+        try {
+          const { decision, value } = await work(conn);
+          await (decision === 'commit' ? sql`commit` : sql`rollback`).execute(conn);
+          return value;
+        } catch (error) {
+          if (database.inTransaction) await sql`rollback`.execute(conn);
+          throw error;
+        }
+      }),
+    );
   return {
     kysely,
     dialect: 'sqlite',
     file: path,
-    write: (work) =>
-      // One connection, held for the whole transaction by Kysely's connection mutex. Another
-      // process holding the file's write lock longer than busy_timeout makes BEGIN fail with
-      // SQLITE_BUSY: the transaction is tried again rather than the request failing.
-      withWriteRetries(() =>
-        kysely.connection().execute(async (conn) => {
-          await sql`begin immediate`.execute(conn);
-          inSqliteTransaction(conn, rows);
-          try {
-            const result = await work(conn);
-            await sql`commit`.execute(conn);
-            return result;
-          } catch (error) {
-            if (database.inTransaction) await sql`rollback`.execute(conn);
-            throw error;
-          }
-        }),
-      ),
-    // As `write`; the work's decision ends the transaction.
-    writeOrRollback: (work) =>
-      withWriteRetries(() =>
-        kysely.connection().execute(async (conn) => {
-          await sql`begin immediate`.execute(conn);
-          inSqliteTransaction(conn, rows);
-          try {
-            const { decision, value } = await work(conn);
-            await (decision === 'commit' ? sql`commit` : sql`rollback`).execute(conn);
-            return value;
-          } catch (error) {
-            if (database.inTransaction) await sql`rollback`.execute(conn);
-            throw error;
-          }
-        }),
-      ),
+    write: (work) => writeOrRollback(committing(work)),
+    writeOrRollback,
     scrubLog: () => checkpointer?.scrub(),
     close: async () => {
       await kysely.destroy();
@@ -143,28 +129,34 @@ function openPostgres(url: string): Db {
   // drops it and opens another when needed. Without a listener that event would end the process.
   pool.on('error', () => {});
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // Two transactions that lock the same rows in opposite orders deadlock; PostgreSQL aborts one
+  // of them (40P01), which is then tried again instead of failing the request.
+  const writeOrRollback: Db['writeOrRollback'] = (work) =>
+    withWriteRetries(async () => {
+      const trx = await kysely.startTransaction().execute();
+      try {
+        const { decision, value } = await work(trx);
+        await (decision === 'commit' ? trx.commit() : trx.rollback()).execute();
+        return value;
+      } catch (error) {
+        // Releases the connection even when the rollback itself fails (a broken connection).
+        if (!trx.isCommitted && !trx.isRolledBack) await trx.rollback().execute().catch(() => {});
+        throw error;
+      }
+    });
   return {
     kysely,
     dialect: 'postgres',
     pool,
-    // Two transactions that lock the same rows in opposite orders deadlock; PostgreSQL aborts
-    // one of them (40P01), which is then tried again instead of failing the request.
-    write: (work) => withWriteRetries(() => kysely.transaction().execute((trx: Transaction<Database>) => work(trx))),
-    writeOrRollback: (work) =>
-      withWriteRetries(async () => {
-        const trx = await kysely.startTransaction().execute();
-        try {
-          const { decision, value } = await work(trx);
-          await (decision === 'commit' ? trx.commit() : trx.rollback()).execute();
-          return value;
-        } catch (error) {
-          // Releases the connection even when the rollback itself fails (a broken connection).
-          if (!trx.isCommitted && !trx.isRolledBack) await trx.rollback().execute().catch(() => {});
-          throw error;
-        }
-      }),
+    write: (work) => writeOrRollback(committing(work)),
+    writeOrRollback,
     close: () => kysely.destroy(),
   };
+}
+
+/** Work that always commits, as `write` runs it: its result is the transaction's value. */
+function committing<T>(work: (trx: Kysely<Database>) => Promise<T>): (trx: Kysely<Database>) => Promise<TxDecision<T>> {
+  return async (trx) => ({ decision: 'commit', value: await work(trx) });
 }
 
 /** Opens `sqlite:PATH` (PATH may be `:memory:`) or a `postgres://` URL. */
